@@ -1,0 +1,144 @@
+//! `berth up`: runs the embedded cluster on this machine until SIGTERM/SIGINT.
+
+use anyhow::{Context, bail};
+use berth_apiserver::{ApiServer, pki};
+use berth_store::{SqliteStore, SqliteStoreOptions, Store};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Directory for state, credentials and the kubeconfig.
+    #[arg(long, env = "BERTH_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Address of the API server (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub api_addr: SocketAddr,
+    /// CIDR Service ClusterIPs are allocated from.
+    #[arg(long, default_value = "10.96.0.0/12")]
+    pub service_cidr: String,
+    /// How often watch history is compacted (as kube-apiserver's --etcd-compaction-interval).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub compaction_interval: Duration,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("invalid duration {s:?}: use ms, s, m or h")),
+    }
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    let data_dir = args
+        .data_dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", args.data_dir.display()))?;
+    // One Berth per data dir: the lock is held for the life of the process.
+    let lock_path = data_dir.join("berth.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(_) => bail!(
+            "another berth is already running with data dir {} (lock held on {})",
+            data_dir.display(),
+            lock_path.display()
+        ),
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = rt.block_on(serve(args, data_dir.clone()));
+    drop(lock);
+    result
+}
+
+async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+    let mut opts = SqliteStoreOptions::new(data_dir.join("state.db"));
+    opts.auto_compact_interval = Some(args.compaction_interval);
+    let store = SqliteStore::open(opts).context("cannot open the store")?;
+    let listener = tokio::net::TcpListener::bind(args.api_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.api_addr))?;
+    let addr = listener.local_addr().context("listener has no address")?;
+    let creds = pki::load_or_create(&data_dir, addr).context("cannot set up credentials")?;
+    let tls = pki::server_config(&creds)?;
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let store_dyn: Arc<dyn Store> = store.clone();
+    let server = ApiServer::new(store_dyn, &creds, host.to_string(), &args.service_cidr)?;
+    server.bootstrap().await.context("bootstrap failed")?;
+    let serving = tokio::spawn(berth_apiserver::serve_tls(server.clone(), listener, tls));
+
+    let client = kube::Client::new(server.in_process_service(), "default");
+    let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(false);
+    let controllers = tokio::spawn(berth_controllers::run(client, ctl_rx));
+
+    // Clients get their kubeconfig only once the server answers.
+    let url = format!("https://{host}");
+    pki::write_private(
+        &data_dir.join("kubeconfig"),
+        pki::kubeconfig(&url, &creds.ca_pem, &creds.admin_token).as_bytes(),
+    )
+    .context("cannot write kubeconfig")?;
+    tracing::info!(
+        api = %url,
+        kubeconfig = %data_dir.join("kubeconfig").display(),
+        "Berth is ready"
+    );
+    eprintln!(
+        "Berth API server ready at {url}\n  export KUBECONFIG={}",
+        data_dir.join("kubeconfig").display()
+    );
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    let _ = ctl_tx.send(true);
+    server.begin_shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(5), controllers).await;
+    match tokio::time::timeout(Duration::from_secs(10), serving).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server ended with an error"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "server task failed"),
+        Err(_) => tracing::warn!("server did not stop within 10s"),
+    }
+    store.close();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot install SIGTERM handler");
+            return std::future::pending().await;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}

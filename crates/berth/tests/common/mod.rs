@@ -1,0 +1,207 @@
+//! Test harness: runs the real `berth up` binary in a temporary data dir and hands out clients
+//! (kube-rs, kubectl, raw HTTPS) configured from the kubeconfig it writes.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Berth {
+    pub dir: PathBuf,
+    child: Option<Child>,
+    _tmp: Option<tempfile::TempDir>,
+    extra_args: Vec<String>,
+}
+
+impl Berth {
+    /// Starts `berth up` on a fresh data dir and a free port; waits for the kubeconfig.
+    pub fn start() -> Berth {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Berth {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut b = Berth {
+            dir,
+            child: None,
+            _tmp: Some(tmp),
+            extra_args: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        b.spawn();
+        b
+    }
+
+    fn spawn(&mut self) {
+        let _ = std::fs::remove_file(self.kubeconfig());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("berth.log"))
+            .expect("log file");
+        let mut args = vec![
+            "up".to_string(),
+            "--data-dir".into(),
+            self.dir.display().to_string(),
+        ];
+        // Reuse the port of a previous run so the kubeconfig stays valid across restarts.
+        let addr = std::fs::read_to_string(self.dir.join("test-addr")).unwrap_or_else(|_| "127.0.0.1:0".into());
+        args.push("--api-addr".into());
+        args.push(addr);
+        args.extend(self.extra_args.iter().cloned());
+        let child = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn berth");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.kubeconfig().exists() {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(status)) = c.try_wait() {
+                    panic!("berth exited early with {status}; log:\n{}", self.log());
+                }
+            }
+            assert!(Instant::now() < deadline, "berth did not become ready; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let server = self.server_url();
+        let hostport = server.trim_start_matches("https://").to_string();
+        std::fs::write(self.dir.join("test-addr"), hostport).expect("write addr");
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("berth.log")).unwrap_or_default()
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.join("kubeconfig")
+    }
+
+    pub fn server_url(&self) -> String {
+        let text = std::fs::read_to_string(self.kubeconfig()).expect("kubeconfig");
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .expect("server line")
+            .to_string()
+    }
+
+    pub fn token(&self) -> String {
+        std::fs::read_to_string(self.dir.join("admin.token")).expect("token").trim().to_string()
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.dir.join("pki/ca.crt")).expect("ca")
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id() as i32;
+        unsafe_kill(pid, 15);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(s)) = child.try_wait() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("berth did not stop on SIGTERM; log:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// kill -9, as a crash.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop or kill first");
+        self.spawn();
+    }
+
+    /// Another `berth up` on the same data dir (to check the lock); returns its output.
+    pub fn second_instance(&self) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(["up", "--data-dir", &self.dir.display().to_string(), "--api-addr", "127.0.0.1:0"])
+            .output()
+            .expect("run second berth")
+    }
+
+    pub async fn client(&self) -> kube::Client {
+        let kc = kube::config::Kubeconfig::read_from(self.kubeconfig()).expect("read kubeconfig");
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .expect("config");
+        kube::Client::try_from(cfg).expect("client")
+    }
+
+    /// Runs kubectl with this cluster's kubeconfig.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_stdin(args, None)
+    }
+
+    pub fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        use std::io::Write;
+        let mut cmd = Command::new("kubectl");
+        cmd.args(args)
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", &self.dir)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("kubectl on PATH");
+        if let (Some(text), Some(mut s)) = (stdin, child.stdin.take()) {
+            s.write_all(text.as_bytes()).expect("stdin");
+        }
+        child.wait_with_output().expect("kubectl output")
+    }
+
+    /// kubectl that must succeed; returns stdout.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A reqwest client trusting this cluster's CA, with the admin token preset per call.
+    pub fn http(&self) -> reqwest::Client {
+        let ca = reqwest::Certificate::from_pem(&self.ca_pem()).expect("ca pem");
+        reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .build()
+            .expect("http client")
+    }
+}
+
+fn unsafe_kill(pid: i32, sig: i32) {
+    // `kill` from the shell keeps the test free of unsafe code.
+    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn have_kubectl() -> bool {
+    Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success())
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}
