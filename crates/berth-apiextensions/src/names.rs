@@ -10,16 +10,15 @@ fn dns1123_subdomain_fmt() -> String {
     format!("{DNS1123_LABEL_FMT}(\\.{DNS1123_LABEL_FMT})*")
 }
 
-fn anchored(re: &'static OnceLock<Regex>, pat: impl FnOnce() -> String) -> &'static Regex {
-    re.get_or_init(|| {
-        // The patterns are constants; a failure here is a programming error caught by tests.
-        Regex::new(&format!("^(?:{})$", pat())).unwrap_or_else(|_| never_matching())
-    })
-}
-
-fn never_matching() -> Regex {
-    // `[^\s\S]` matches nothing; it always compiles.
-    Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!("constant regex"))
+/// Whether `value` fully matches `pat` (compiled once into `re`).
+fn full_match(
+    re: &'static OnceLock<Option<Regex>>,
+    pat: impl FnOnce() -> String,
+    value: &str,
+) -> bool {
+    re.get_or_init(|| Regex::new(&format!("^(?:{})$", pat())).ok())
+        .as_ref()
+        .is_some_and(|r| r.is_match(value))
 }
 
 pub(crate) fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
@@ -44,12 +43,12 @@ pub(crate) fn max_len_error(n: usize) -> String {
 
 /// `IsDNS1123Subdomain`.
 pub(crate) fn dns1123_subdomain(value: &str) -> Vec<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
     let mut errs = Vec::new();
     if value.len() > 253 {
         errs.push(max_len_error(253));
     }
-    if !anchored(&RE, dns1123_subdomain_fmt).is_match(value) {
+    if !full_match(&RE, dns1123_subdomain_fmt, value) {
         errs.push(regex_error(
             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
             &dns1123_subdomain_fmt(),
@@ -61,12 +60,12 @@ pub(crate) fn dns1123_subdomain(value: &str) -> Vec<String> {
 
 /// `IsDNS1123Label`.
 pub(crate) fn dns1123_label(value: &str) -> Vec<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
     let mut errs = Vec::new();
     if value.len() > 63 {
         errs.push(max_len_error(63));
     }
-    if !anchored(&RE, || DNS1123_LABEL_FMT.to_string()).is_match(value) {
+    if !full_match(&RE, || DNS1123_LABEL_FMT.to_string(), value) {
         errs.push(regex_error(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
             DNS1123_LABEL_FMT,
@@ -78,12 +77,12 @@ pub(crate) fn dns1123_label(value: &str) -> Vec<String> {
 
 /// `IsDNS1035Label`.
 pub(crate) fn dns1035_label(value: &str) -> Vec<String> {
-    static RE: OnceLock<Regex> = OnceLock::new();
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
     let mut errs = Vec::new();
     if value.len() > 63 {
         errs.push(max_len_error(63));
     }
-    if !anchored(&RE, || DNS1035_LABEL_FMT.to_string()).is_match(value) {
+    if !full_match(&RE, || DNS1035_LABEL_FMT.to_string(), value) {
         errs.push(regex_error(
             "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
             DNS1035_LABEL_FMT,

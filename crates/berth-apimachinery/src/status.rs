@@ -118,11 +118,9 @@ impl FieldError {
                 | FieldErrorKind::Internal
                 | FieldErrorKind::TooLong
         );
-        if shows_value {
-            if let Some(v) = &self.value {
-                s.push_str(": ");
-                s.push_str(&format_value(v));
-            }
+        if let (true, Some(v)) = (shows_value, &self.value) {
+            s.push_str(": ");
+            s.push_str(&format_value(v));
         }
         if !self.detail.is_empty() {
             s.push_str(": ");
@@ -349,8 +347,14 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
-        if let (Some(d), Value::Object(m)) = (&self.details, &mut s) {
-            m.insert("details".into(), d.clone());
+        if let Value::Object(m) = &mut s {
+            if let Some(d) = &self.details {
+                m.insert("details".into(), d.clone());
+            }
+            // Kubernetes omits an empty reason (errors that are not API errors).
+            if self.reason.is_empty() {
+                m.remove("reason");
+            }
         }
         s
     }

@@ -1349,13 +1349,15 @@ fn go_quote(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// Patch metadata of the built-in kinds, generated from the Go types (`json`, `patchStrategy`
-/// and `patchMergeKey` struct tags) of `k8s.io/api` (core, apps, batch, autoscaling/v2, policy,
-/// networking, rbac, coordination, discovery, events, scheduling, storage,
-/// admissionregistration, certificates, node and flowcontrol, all `v1` but autoscaling),
+/// and `patchMergeKey` struct tags) of `k8s.io/api` (core, apps, batch, autoscaling/v2 and the
+/// autoscaling/v1 `Scale`, policy, networking, rbac, coordination, discovery, events,
+/// scheduling, storage, admissionregistration, certificates, node and flowcontrol, all `v1`),
 /// `k8s.io/apimachinery/pkg/apis/meta/v1` and `k8s.io/apiextensions-apiserver` (`v1`), branch
-/// `release-1.33`; embedded structs (`json:",inline"`) have their fields promoted, `[]byte`,
-/// `metav1.Time`, `resource.Quantity`, `intstr.IntOrString` and the named string and number types
-/// are scalars (`s`), `runtime.RawExtension` is a struct without JSON fields.
+/// `release-1.33`. Embedded structs (`json:",inline"`) have their fields promoted; `metav1.Time`,
+/// `resource.Quantity`, `intstr.IntOrString` and the named string and number types are scalars
+/// (`s`), `[]byte` a list of scalars (`[s`, as Go's reflection sees it); `runtime.RawExtension`
+/// is a struct without JSON fields. The field names of every struct match k8s-openapi's
+/// `v1_33` types.
 ///
 /// Lines: `group/Kind=pkg.Type` for each kind, then `pkg.Type field...` for each struct reachable
 /// from them, a field being `json:type` or `json:type:patchStrategy:patchMergeKey` with the type

@@ -273,7 +273,6 @@ fn media_type(headers: &HeaderMap) -> Result<MediaType, ApiError> {
 
 /// Decodes a create/update body (JSON, YAML or protobuf) into a JSON object.
 fn object_body(
-    served: &Served,
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Result<Value, ApiError> {
@@ -357,7 +356,7 @@ async fn resource_request(
             if info.namespaced && ns.is_none() {
                 return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
             }
-            let body = object_body(&served, headers, bytes)?;
+            let body = object_body(headers, bytes)?;
             let opts = write_options(q, FieldValidation::Ignore)?;
             let w = s.create_object(&served, ns, body, &opts).await?;
             Ok(json_response(StatusCode::CREATED, &shape_object(w.object, shape), &w.warnings))
@@ -366,7 +365,7 @@ async fn resource_request(
             if !info.has_verb("update") {
                 return Err(verb_denied("update"));
             }
-            let body = object_body(&served, headers, bytes)?;
+            let body = object_body(headers, bytes)?;
             let opts = write_options(q, FieldValidation::Ignore)?;
             let w = s
                 .update_object(&served, ns, name, UpdateScope::Main, &opts, |_| Ok(body.clone()))

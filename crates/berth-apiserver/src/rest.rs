@@ -212,12 +212,21 @@ fn validate(
         names::name_rule_for(&info.group, &info.resource)
     };
     let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
-    let mut errs = names::validate_object_meta(&meta, info.namespaced, rule);
-    if let Some(old) = old {
-        errs.extend(names::validate_object_meta_update(
-            &meta,
-            old.get("metadata").unwrap_or(&Value::Null),
-        ));
+    let old_meta = old.map(|o| o.get("metadata").cloned().unwrap_or(Value::Null));
+    // Custom resources and CRDs get apimachinery's generic metadata rules; built-in kinds the
+    // core ones (which also restrict finalizer names), as in Kubernetes.
+    let generic = served.is_custom() || info.group == "apiextensions.k8s.io";
+    let mut errs = if generic {
+        names::validate_generic_object_meta(&meta, info.namespaced, rule)
+    } else {
+        names::validate_object_meta(&meta, info.namespaced, rule)
+    };
+    if let Some(old_meta) = &old_meta {
+        errs.extend(if generic {
+            names::validate_generic_object_meta_update(&meta, old_meta)
+        } else {
+            names::validate_object_meta_update(&meta, old_meta)
+        });
         // Subresource writes only carry over server-checked parts; spec rules don't apply.
         if scope != UpdateScope::Main {
             return errs;
@@ -418,7 +427,16 @@ impl ApiServer {
         if has_status_subresource(served) {
             let fresh = match (info.group.as_str(), info.resource.as_str()) {
                 ("", "pods") => Some(json!({"phase": "Pending", "qosClass": qos_class(obj)})),
-                ("", "namespaces") => Some(json!({"phase": "Active"})),
+                ("", "namespaces") => {
+                    // The namespace controller's finalizer: contents go before the namespace.
+                    if let Some(m) = obj.as_object_mut() {
+                        let spec = m.entry("spec").or_insert_with(|| json!({}));
+                        if spec.get("finalizers").is_none() {
+                            spec["finalizers"] = json!(["kubernetes"]);
+                        }
+                    }
+                    Some(json!({"phase": "Active"}))
+                }
                 ("", "nodes") => None,
                 ("", "services") => Some(json!({"loadBalancer": {}})),
                 ("apiextensions.k8s.io", _) => Some(crd_status(obj)),

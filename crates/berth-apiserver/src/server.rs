@@ -109,7 +109,7 @@ impl ApiServer {
     /// A tower service that calls this server in-process as the controller-manager user: pass
     /// it to `kube::Client::new` to reach the API without a socket.
     pub fn in_process_service<B>(
-        self: &Arc<Self>,
+        self: Arc<Self>,
     ) -> impl tower::Service<
         http::Request<B>,
         Response = axum::response::Response,
@@ -250,6 +250,12 @@ impl ApiServer {
             .registry
             .get(group, version, resource)
             .ok_or_else(|| ServerError::Config(format!("{resource} not served")))?;
+        let name = object::name(&obj).unwrap_or_default().to_string();
+        match self.get_object(&served, ns, &name).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(ServerError::Bootstrap(e)),
+        }
         match self
             .create_object(&served, ns, obj, &WriteOptions::default())
             .await

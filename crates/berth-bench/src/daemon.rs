@@ -231,8 +231,12 @@ pub fn machine() -> serde_json::Value {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
+    let loadavg = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     serde_json::json!({
         "cores": cores,
+        "loadavg_at_start": loadavg,
         "memory_gib": (mem_kib as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0,
         "cpu": cpu,
         "kernel": kernel,

@@ -71,10 +71,12 @@ pub fn version(bin: &Path) -> String {
         .output()
         .ok()
         .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .map(|l| l.trim().to_string())
+            String::from_utf8_lossy(&o.stdout).lines().next().map(|l| {
+                l.trim()
+                    .trim_start_matches("etcd Version:")
+                    .trim()
+                    .to_string()
+            })
         })
         .unwrap_or_else(|| "unknown".into())
 }

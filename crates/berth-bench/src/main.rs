@@ -82,7 +82,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut report = Report::default();
     report.meta("tool", format!("berth-bench {}", env!("CARGO_PKG_VERSION")));
     report.meta("date", date());
-    report.meta("machine", daemon::machine());
+    let machine = daemon::machine();
+    println!(
+        "machine: {} cores, {} GiB, load average at start {} (other load skews every figure)",
+        machine["cores"], machine["memory_gib"], machine["loadavg_at_start"]
+    );
+    report.meta("machine", machine);
     let (result, common) = match &cli.command {
         Command::Api(args) => (api::run(args, &mut report).await, &args.common),
     };

@@ -142,7 +142,12 @@ impl Report {
 }
 
 fn finite(v: f64) -> Value {
-    if v.is_finite() { json!(v) } else { Value::Null }
+    // Three decimals are below the noise of every figure here.
+    if v.is_finite() {
+        json!((v * 1000.0).round() / 1000.0)
+    } else {
+        Value::Null
+    }
 }
 
 /// A number for a table cell: enough digits to read, no more.

@@ -7,7 +7,7 @@
 //! version and keeps every served version for mapping an ownerReference's apiVersion and kind to
 //! a resource (the REST mapper's job upstream).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use futures::StreamExt;
@@ -16,6 +16,10 @@ use kube::Client;
 use kube::discovery::ApiResource;
 
 use crate::error::{Error, Result};
+
+/// The key under which a failure to list the named groups is recorded in
+/// [`ServedResources::failed`].
+const APIS_PATH: &str = "/apis";
 
 /// Identifies a served resource at one version (a GroupVersionResource).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -134,15 +138,16 @@ impl ServedResources {
         &self.preferred
     }
 
-    /// The groups named in `failed`, for keeping what was known about them.
-    pub fn failed_groups(&self) -> HashSet<String> {
-        self.failed
-            .keys()
-            .map(|gv| match parse_api_version(gv) {
-                Some((group, _)) => group.to_string(),
-                None => gv.clone(),
-            })
-            .collect()
+    /// Whether discovery of `group` failed this time (so what was known about it should be
+    /// kept). A failure to list `/apis` counts for every named group, one of `/api` for core.
+    pub fn group_failed(&self, group: &str) -> bool {
+        if !group.is_empty() && self.failed.contains_key(APIS_PATH) {
+            return true;
+        }
+        self.failed.keys().any(|gv| match parse_api_version(gv) {
+            Some((g, _)) => g == group,
+            None => false,
+        })
     }
 
     /// A one-line description of the discovery failures, if any.
@@ -228,7 +233,7 @@ pub async fn discover(client: &Client) -> Result<ServedResources> {
             }
         }
         Err(e) => {
-            failed.insert("/apis".to_string(), e.to_string());
+            failed.insert(APIS_PATH.to_string(), e.to_string());
         }
     }
     if !any_listed {
@@ -274,6 +279,9 @@ pub async fn discover(client: &Client) -> Result<ServedResources> {
             Ok(list) => {
                 lists.insert((gi, vi), list.resources);
             }
+            // The group version went away between the two requests (a CRD was deleted): it is
+            // simply not served any more, which is no failure.
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
             Err(e) => {
                 failed.insert(gv, e.to_string());
             }
@@ -353,9 +361,15 @@ mod tests {
         failed.insert("metrics.k8s.io/v1beta1".to_string(), "503".to_string());
         failed.insert("v1".to_string(), "boom".to_string());
         let served = ServedResources::from_groups(&[], failed);
-        let groups = served.failed_groups();
-        assert!(groups.contains("metrics.k8s.io"));
-        assert!(groups.contains(""));
+        assert!(served.group_failed("metrics.k8s.io"));
+        assert!(served.group_failed(""));
+        assert!(!served.group_failed("apps"));
         assert!(served.failure_message().is_some_and(|m| m.contains("2 failing")));
+
+        let mut failed = BTreeMap::new();
+        failed.insert(APIS_PATH.to_string(), "timeout".to_string());
+        let served = ServedResources::from_groups(&[], failed);
+        assert!(served.group_failed("apps"), "every named group counts as failed");
+        assert!(!served.group_failed(""));
     }
 }

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition, NamespaceStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PartialObjectMeta, PostParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, PartialObjectMeta, PostParams};
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
@@ -29,6 +29,8 @@ pub const FINALIZER_KUBERNETES: &str = "kubernetes";
 /// Assumed time for objects with finalizers to go (upstream `finalizerEstimateSeconds`).
 const FINALIZER_ESTIMATE_SECONDS: i64 = 15;
 const CONFLICT_RETRIES: usize = 10;
+/// Namespaces deleted at the same time (kube-controller-manager's --concurrent-namespace-syncs).
+const CONCURRENT_NAMESPACE_SYNCS: u16 = 10;
 const ERROR_BACKOFF: Backoff = Backoff {
     base: Duration::from_millis(500),
     max: Duration::from_secs(30),
@@ -77,6 +79,7 @@ impl NamespaceController {
         loop {
             let api: Api<Namespace> = Api::all(self.client.clone());
             let controller = Controller::new(api, watcher::Config::default())
+                .with_config(ControllerConfig::default().concurrency(CONCURRENT_NAMESPACE_SYNCS))
                 .run(reconcile, error_policy, context.clone())
                 .for_each(|result| {
                     crate::log_controller_result("namespace", result);
@@ -369,23 +372,28 @@ impl NamespacedResourcesDeleter {
     /// The longest termination grace period of the namespace's running pods, or 0 once that
     /// much time has passed since the namespace's deletion.
     async fn estimate_pod_termination(&self, namespace: &str, deleted_at: i64) -> Result<i64> {
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        // Read as untyped JSON: only two fields matter, and an odd field elsewhere in a pod
+        // must not stop namespace deletion.
+        let pods: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &ApiResource::erase::<Pod>(&()));
         let list = pods.list(&ListParams::default()).await?;
-        let estimate = list
-            .items
-            .iter()
-            .filter(|p| {
-                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
-                !matches!(phase, Some("Succeeded") | Some("Failed"))
-            })
-            .filter_map(|p| p.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
-            .max()
-            .unwrap_or(0);
+        let estimate = pod_grace_estimate(list.items.iter().map(|p| &p.data));
         if now_seconds().saturating_sub(deleted_at) >= estimate {
             return Ok(0);
         }
         Ok(estimate)
     }
+}
+
+/// The longest `spec.terminationGracePeriodSeconds` among pods not in a terminal phase.
+fn pod_grace_estimate<'a>(pods: impl Iterator<Item = &'a serde_json::Value>) -> i64 {
+    pods.filter(|p| {
+        let phase = p.pointer("/status/phase").and_then(serde_json::Value::as_str);
+        !matches!(phase, Some("Succeeded") | Some("Failed"))
+    })
+    .filter_map(|p| p.pointer("/spec/terminationGracePeriodSeconds").and_then(serde_json::Value::as_i64))
+    .max()
+    .unwrap_or(0)
 }
 
 /// Lists the resource's objects and deletes them one by one (when delete-collection is not
@@ -653,6 +661,18 @@ mod tests {
         assert_eq!(remaining.reason.as_deref(), Some("ContentRemoved"));
         assert_eq!(remaining.last_transition_time, Some(time(300)));
         assert_eq!(condition(&status, DISCOVERY_FAILURE).last_transition_time, Some(time(100)));
+    }
+
+    #[test]
+    fn pod_grace_estimate_ignores_finished_pods() {
+        let pods = [
+            serde_json::json!({"spec": {"terminationGracePeriodSeconds": 30}, "status": {"phase": "Running"}}),
+            serde_json::json!({"spec": {"terminationGracePeriodSeconds": 90}, "status": {"phase": "Succeeded"}}),
+            serde_json::json!({"spec": {"terminationGracePeriodSeconds": 45}}),
+            serde_json::json!({"spec": {}}),
+        ];
+        assert_eq!(pod_grace_estimate(pods.iter()), 45);
+        assert_eq!(pod_grace_estimate([].iter()), 0);
     }
 
     #[test]

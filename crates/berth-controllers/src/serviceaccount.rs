@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, ObjectMeta, PostParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -20,6 +20,9 @@ use crate::task::{shutdown_requested, wait_for_shutdown};
 
 /// The service account every active namespace gets.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+/// Namespaces handled at the same time (kube-controller-manager's
+/// --concurrent-serviceaccount-token-syncs).
+const CONCURRENT_SYNCS: u16 = 5;
 const ERROR_BACKOFF: Backoff = Backoff {
     base: Duration::from_millis(500),
     max: Duration::from_secs(60),
@@ -56,6 +59,7 @@ impl ServiceAccountController {
                 .watches(service_accounts, watcher::Config::default(), |sa: ServiceAccount| {
                     sa.metadata.namespace.map(|ns| ObjectRef::<Namespace>::new(&ns))
                 })
+                .with_config(ControllerConfig::default().concurrency(CONCURRENT_SYNCS))
                 .run(reconcile, error_policy, context.clone())
                 .for_each(|result| {
                     crate::log_controller_result("serviceaccount", result);

@@ -92,7 +92,7 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     server.bootstrap().await.context("bootstrap failed")?;
     let serving = tokio::spawn(berth_apiserver::serve_tls(server.clone(), listener, tls));
 
-    let client = kube::Client::new(server.in_process_service(), "default");
+    let client = kube::Client::new(server.clone().in_process_service(), "default");
     let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(false);
     let controllers = tokio::spawn(berth_controllers::run(client, ctl_rx));
 

@@ -136,7 +136,7 @@ async fn crud_defaults_conflicts_and_status() {
     assert_eq!(st.metadata.generation, Some(2));
 
     // JSON patch.
-    let jp: json_patch_types::Patch = serde_json::from_value(json!([
+    let jp: json_patch::Patch = serde_json::from_value(json!([
         {"op": "replace", "path": "/data/a", "value": "3"},
         {"op": "add", "path": "/data/b", "value": "4"}
     ]))
@@ -550,9 +550,4 @@ async fn pods_binding_graceful_delete_and_service_account_tokens() {
         .await
         .expect("request");
     assert_eq!(revoked.status(), 401);
-}
-
-/// JSON patch operations as kube's `Patch::Json` wants them.
-mod json_patch_types {
-    pub use kube::core::json_patch::Patch;
 }

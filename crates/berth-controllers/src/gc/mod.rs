@@ -35,7 +35,7 @@ use tokio::task::JoinSet;
 use crate::discovery::{self, ResourceKey, ServedResource, ServedResources};
 use crate::error::{Backoff, Error, Result};
 use crate::queue::WorkQueue;
-use crate::task::{AbortOnDrop, supervise, wait_for_shutdown};
+use crate::task::{AbortOnDrop, shutdown_requested, supervise, wait_for_shutdown};
 use graph::{FOREGROUND_FINALIZER, Graph, GraphEvent, NodeView, ORPHAN_FINALIZER, ObjectIdentity, ObservedObject, Work};
 use plan::{DependentPlan, OwnerState, Propagation};
 
@@ -84,6 +84,9 @@ struct Shared {
     rediscover: Notify,
     /// Becomes true once the first monitors have listed their resources.
     synced: watch::Sender<bool>,
+    /// The controller manager's shutdown signal: tasks stop quietly once it is given, rather
+    /// than report the failures of an API server that is going away.
+    shutdown: watch::Receiver<bool>,
 }
 
 enum Outcome {
@@ -111,6 +114,7 @@ impl GarbageCollector {
             events_rx: tokio::sync::Mutex::new(events_rx),
             rediscover: Notify::new(),
             synced: watch::Sender::new(false),
+            shutdown: shutdown.clone(),
         });
         tracing::info!("starting garbage collector");
         let mut tasks = JoinSet::new();
@@ -180,8 +184,12 @@ async fn run_graph_builder(shared: Arc<Shared>) {
 
 struct Monitor {
     resource: ServedResource,
+    /// What the monitor has reported as existing, by uid.
+    known: KnownObjects,
     _task: AbortOnDrop,
 }
+
+type KnownObjects = Arc<Mutex<HashMap<String, ObjectIdentity>>>;
 
 async fn run_resource_sync(shared: Arc<Shared>) {
     // Dropping this map (when the loop is aborted) stops every monitor.
@@ -232,24 +240,36 @@ async fn sync_monitors(
         .collect();
     // Keep watching resources of groups whose discovery failed this time (upstream keeps their
     // informers): a passing failure must not drop part of the graph.
-    let failed_groups = served.failed_groups();
     for (key, m) in monitors.iter() {
-        if failed_groups.contains(&key.group) {
+        if served.group_failed(&key.group) {
             wanted.entry(key.clone()).or_insert_with(|| m.resource.clone());
         }
     }
     // The resolver sees new kinds before their monitors start.
     *shared.resources.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(served);
 
-    let before = monitors.len();
-    monitors.retain(|key, _| {
-        let keep = wanted.contains_key(key);
-        if !keep {
-            tracing::info!(resource = %key, "garbage collector: resource no longer served; stopping its monitor");
+    let gone: Vec<ResourceKey> = monitors.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+    let removed = gone.len();
+    for key in gone {
+        let Some(monitor) = monitors.remove(&key) else {
+            continue;
+        };
+        tracing::info!(resource = %key, "garbage collector: resource no longer served; stopping its monitor");
+        drop(monitor._task);
+        // If the resource is gone at every version, so are its objects: drop them from the
+        // graph, so that an owner deleting in the foreground does not wait for them forever.
+        // (At another version, that version's monitor reports the same objects.) Only the
+        // graph changes here: every delete still needs live GETs.
+        let still_served = wanted.keys().any(|k| k.group == key.group && k.resource == key.resource);
+        if !still_served {
+            let identities: Vec<ObjectIdentity> = lock(&monitor.known).drain().map(|(_, id)| id).collect();
+            for identity in identities {
+                if shared.events.send(BuilderMessage::Graph(GraphEvent::Deleted(identity))).await.is_err() {
+                    return;
+                }
+            }
         }
-        keep
-    });
-    let removed = before - monitors.len();
+    }
     let new: Vec<ServedResource> = wanted
         .into_iter()
         .filter(|(key, _)| !monitors.contains_key(key))
@@ -267,22 +287,30 @@ async fn sync_monitors(
         tracing::info!(added = new.len(), removed, total = monitors.len() + new.len(), "garbage collector: syncing resource monitors");
     }
     for resource in new {
-        let task = AbortOnDrop::spawn(run_monitor(shared.clone(), resource.clone()));
-        monitors.insert(resource.key(), Monitor { resource, _task: task });
+        let known = KnownObjects::default();
+        let task = AbortOnDrop::spawn(run_monitor(shared.clone(), resource.clone(), known.clone()));
+        monitors.insert(resource.key(), Monitor { resource, known, _task: task });
     }
 }
 
 /// Watches one resource's metadata and forwards the changes to the graph builder.
-async fn run_monitor(shared: Arc<Shared>, resource: ServedResource) {
+/// `known` is what this monitor has reported as existing, so that objects missing from a
+/// re-list (their delete was missed while the watch was down) are reported deleted.
+async fn run_monitor(shared: Arc<Shared>, resource: ServedResource, known: KnownObjects) {
     let key = resource.key();
     let api: MetadataApi = Api::all_with(shared.client.clone(), &resource.api_resource);
     let mut stream = pin!(watcher(api, watcher::Config::default()).default_backoff());
-    // What this monitor has reported as existing, so that objects missing from a re-list (their
-    // delete was missed while the watch was down) are reported deleted.
-    let mut known: HashMap<String, ObjectIdentity> = HashMap::new();
     let mut listing: Option<HashSet<String>> = None;
     let mut reported_initial_list = false;
-    while let Some(event) = stream.next().await {
+    loop {
+        let event = tokio::select! {
+            biased;
+            _ = wait_for_shutdown(shared.shutdown.clone()) => return,
+            event = stream.next() => match event {
+                Some(event) => event,
+                None => return,
+            },
+        };
         let mut messages = Vec::new();
         match event {
             Ok(watcher::Event::Init) => listing = Some(HashSet::new()),
@@ -292,18 +320,19 @@ async fn run_monitor(shared: Arc<Shared>, resource: ServedResource) {
                     if let Some(seen) = listing.as_mut() {
                         seen.insert(uid.clone());
                     }
-                    known.insert(uid, object.identity.clone());
+                    lock(&known).insert(uid, object.identity.clone());
                     messages.push(BuilderMessage::Graph(GraphEvent::Observed(object)));
                 }
             }
             Ok(watcher::Event::Delete(meta)) => {
                 if let Some(object) = observed_object(&resource, &meta) {
-                    known.remove(&object.identity.uid);
+                    lock(&known).remove(&object.identity.uid);
                     messages.push(BuilderMessage::Graph(GraphEvent::Deleted(object.identity)));
                 }
             }
             Ok(watcher::Event::InitDone) => {
                 if let Some(seen) = listing.take() {
+                    let mut known = lock(&known);
                     let gone: Vec<String> = known.keys().filter(|uid| !seen.contains(*uid)).cloned().collect();
                     for uid in gone {
                         if let Some(identity) = known.remove(&uid) {
@@ -313,7 +342,8 @@ async fn run_monitor(shared: Arc<Shared>, resource: ServedResource) {
                 }
                 if !reported_initial_list {
                     reported_initial_list = true;
-                    tracing::debug!(resource = %key, objects = known.len(), "garbage collector: monitor listed");
+                    let objects = lock(&known).len();
+                    tracing::debug!(resource = %key, objects, "garbage collector: monitor listed");
                     messages.push(BuilderMessage::InitialListDone(key.clone()));
                 }
             }
@@ -327,6 +357,11 @@ async fn run_monitor(shared: Arc<Shared>, resource: ServedResource) {
             }
         }
     }
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (plain map updates).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn observed_object(resource: &ServedResource, meta: &PartialObjectMeta<DynamicObject>) -> Option<ObservedObject> {
@@ -365,7 +400,7 @@ async fn run_delete_worker(shared: Arc<Shared>) {
             Ok(Outcome::Forget) => queue.forget(&uid),
             Ok(Outcome::Requeue) => queue.add_rate_limited(uid.clone()),
             Err(e) => {
-                log_item_error("attempt to delete", &uid, &e);
+                log_item_error(&shared, "attempt to delete", &uid, &e);
                 queue.add_rate_limited(uid.clone());
             }
         }
@@ -380,7 +415,7 @@ async fn run_orphan_worker(shared: Arc<Shared>) {
         match shared.attempt_to_orphan(&uid).await {
             Ok(()) => queue.forget(&uid),
             Err(e) => {
-                log_item_error("orphan dependents of", &uid, &e);
+                log_item_error(&shared, "orphan dependents of", &uid, &e);
                 queue.add_rate_limited(uid.clone());
             }
         }
@@ -388,8 +423,8 @@ async fn run_orphan_worker(shared: Arc<Shared>) {
     }
 }
 
-fn log_item_error(action: &str, uid: &str, error: &Error) {
-    if error.is_conflict() {
+fn log_item_error(shared: &Shared, action: &str, uid: &str, error: &Error) {
+    if shutdown_requested(&shared.shutdown) || error.is_conflict() {
         tracing::debug!(uid, error = %error, "garbage collector: {action} item failed; retrying");
     } else {
         tracing::warn!(uid, error = %error, "garbage collector: {action} item failed; retrying");
@@ -400,7 +435,7 @@ impl Shared {
     fn graph(&self) -> MutexGuard<'_, Graph> {
         // Graph operations are plain collection updates; a panic inside one cannot leave it in a
         // state worse than a missed event, which the live checks tolerate.
-        self.graph.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.graph)
     }
 
     /// The resource serving `api_version` and `kind`, or [`Error::UnknownKind`] (which also
