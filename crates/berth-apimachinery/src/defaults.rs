@@ -71,11 +71,10 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
             default_validating_admission_policy(obj)
         }
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
-            if let Some(spec) = get_obj_mut(obj, "spec") {
-                if let Some(mr) = get_obj_mut(spec, "matchResources") {
+            if let Some(spec) = get_obj_mut(obj, "spec")
+                && let Some(mr) = get_obj_mut(spec, "matchResources") {
                     default_match_resources(mr);
                 }
-            }
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => default_crd(obj),
         _ => {}
@@ -116,11 +115,10 @@ pub fn generate_job_selector(job: &mut Value, uid: &str) {
     }
     let selector = ensure_obj(spec, "selector");
     let match_labels = ensure_obj(selector, "matchLabels");
-    if let Some(ml) = match_labels.as_object_mut() {
-        if !ml.contains_key("batch.kubernetes.io/controller-uid") {
+    if let Some(ml) = match_labels.as_object_mut()
+        && !ml.contains_key("batch.kubernetes.io/controller-uid") {
             ml.insert("batch.kubernetes.io/controller-uid".into(), json!(uid));
         }
-    }
 }
 
 /// Prepares an updated Service the way the Service REST storage does before validating an update:
@@ -139,21 +137,19 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
     };
     // patchAllocatedValues
     if needs_cluster_ip(&old_spec) && needs_cluster_ip(&Value::Object(spec.clone())) {
-        if str_of(spec.get("clusterIP")).is_empty() {
-            if let Some(ip) = old_spec.get("clusterIP").filter(|v| !v.is_null()) {
+        if str_of(spec.get("clusterIP")).is_empty()
+            && let Some(ip) = old_spec.get("clusterIP").filter(|v| !v.is_null()) {
                 spec.insert("clusterIP".into(), ip.clone());
             }
-        }
         let new_ips_empty = spec
             .get("clusterIPs")
             .and_then(Value::as_array)
             .is_none_or(|a| a.is_empty());
         let old_ips = old_spec.get("clusterIPs").and_then(Value::as_array);
-        if new_ips_empty && old_ips.is_some_and(|a| !a.is_empty()) {
-            if let Some(ips) = old_ips {
+        if new_ips_empty && old_ips.is_some_and(|a| !a.is_empty())
+            && let Some(ips) = old_ips {
                 spec.insert("clusterIPs".into(), Value::Array(ips.clone()));
             }
-        }
     }
     if needs_node_port(&old_spec) && needs_node_port(&Value::Object(spec.clone())) {
         let ports_used = |s: &Value| -> Vec<i64> {
@@ -192,11 +188,10 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
                     continue;
                 }
                 let name = str_of(pm.get("name")).to_string();
-                if let Some((_, np)) = by_name.iter().find(|(n, _)| *n == name) {
-                    if *np != 0 && !used.contains(np) {
+                if let Some((_, np)) = by_name.iter().find(|(n, _)| *n == name)
+                    && *np != 0 && !used.contains(np) {
                         pm.insert("nodePort".into(), json!(np));
                     }
-                }
             }
         }
     }
@@ -211,11 +206,9 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
             .and_then(Value::as_i64)
             .unwrap_or(0)
             == 0
-    {
-        if let Some(hc) = old_spec.get("healthCheckNodePort").filter(|v| !v.is_null()) {
+        && let Some(hc) = old_spec.get("healthCheckNodePort").filter(|v| !v.is_null()) {
             spec.insert("healthCheckNodePort".into(), hc.clone());
         }
-    }
     normalize_cluster_ips(spec, Some(&old_spec));
 }
 
@@ -393,11 +386,10 @@ fn default_pod(obj: &mut Value) {
                     for_each_obj_in(c, "ports", |p| {
                         if let Some(p) = p.as_object_mut() {
                             let hp = p.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
-                            if hp == 0 {
-                                if let Some(cp) = p.get("containerPort").cloned() {
+                            if hp == 0
+                                && let Some(cp) = p.get("containerPort").cloned() {
                                     p.insert("hostPort".into(), cp);
                                 }
-                            }
                         }
                     });
                 }
@@ -437,11 +429,10 @@ fn default_volume(vol: &mut Value) {
     if !has_source {
         m.insert("emptyDir".into(), json!({}));
     }
-    if let Some(ed) = m.get_mut("emptyDir").and_then(Value::as_object_mut) {
-        if let Some(q) = ed.get_mut("sizeLimit") {
+    if let Some(ed) = m.get_mut("emptyDir").and_then(Value::as_object_mut)
+        && let Some(q) = ed.get_mut("sizeLimit") {
             canonicalize_in_place(q, false);
         }
-    }
     if let Some(hp) = m.get_mut("hostPath").and_then(Value::as_object_mut) {
         default_val(hp, "type", json!(""));
     }
@@ -667,11 +658,10 @@ fn default_replication_controller(obj: &mut Value) {
             .get("labels")
             .and_then(Value::as_object)
             .is_none_or(|s| s.is_empty());
-        if empty {
-            if let Some(m) = meta.as_object_mut() {
+        if empty
+            && let Some(m) = meta.as_object_mut() {
                 m.insert("labels".into(), labels);
             }
-        }
     }
     if let Some(spec) = spec_mut(obj) {
         default_val(spec, "replicas", json!(1));
@@ -763,11 +753,10 @@ fn default_stateful_set(obj: &mut Value) {
             s.insert("type".into(), json!("RollingUpdate"));
             default_val(s, "rollingUpdate", json!({}));
         }
-        if s.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
-            if let Some(ru) = s.get_mut("rollingUpdate").and_then(Value::as_object_mut) {
+        if s.get("type").and_then(Value::as_str) == Some("RollingUpdate")
+            && let Some(ru) = s.get_mut("rollingUpdate").and_then(Value::as_object_mut) {
                 default_val(ru, "partition", json!(0));
             }
-        }
     }
     let policy = spec
         .entry("persistentVolumeClaimRetentionPolicy")
@@ -842,11 +831,10 @@ fn default_job(obj: &mut Value) {
             .get("labels")
             .and_then(Value::as_object)
             .is_none_or(|l| l.is_empty());
-        if empty {
-            if let Some(m) = meta.as_object_mut() {
+        if empty
+            && let Some(m) = meta.as_object_mut() {
                 m.insert("labels".into(), labels);
             }
-        }
     }
 }
 
@@ -931,8 +919,8 @@ fn default_service(obj: &mut Value) {
         normalize_cluster_ips(spec, None);
         default_ip_families(spec);
     }
-    if ty == "LoadBalancer" {
-        if let Some(ingress) = obj
+    if ty == "LoadBalancer"
+        && let Some(ingress) = obj
             .pointer_mut("/status/loadBalancer/ingress")
             .and_then(Value::as_array_mut)
         {
@@ -942,7 +930,6 @@ fn default_service(obj: &mut Value) {
                 }
             }
         }
-    }
 }
 
 /// The IP family fields the Service allocator fills on a single-stack IPv4 cluster
@@ -970,8 +957,8 @@ fn default_ip_families(spec: &mut Map<String, Value>) {
             spec.insert("ipFamilies".into(), json!(["IPv4"]));
         }
         let policy = str_of(spec.get("ipFamilyPolicy")).to_string();
-        if let Some(f) = spec.get_mut("ipFamilies").and_then(Value::as_array_mut) {
-            if f.len() < 2 && policy != "SingleStack" {
+        if let Some(f) = spec.get_mut("ipFamilies").and_then(Value::as_array_mut)
+            && f.len() < 2 && policy != "SingleStack" {
                 let other = if f.first().and_then(Value::as_str) == Some("IPv6") {
                     "IPv4"
                 } else {
@@ -979,7 +966,6 @@ fn default_ip_families(spec: &mut Map<String, Value>) {
                 };
                 f.push(json!(other));
             }
-        }
         return;
     }
     let ips = string_list(spec.get("clusterIPs"));
@@ -1031,11 +1017,10 @@ fn default_namespace(obj: &mut Value) {
             if !finalizers.is_array() {
                 *finalizers = Value::Array(Vec::new());
             }
-            if let Some(f) = finalizers.as_array_mut() {
-                if !f.iter().any(|x| x.as_str() == Some("kubernetes")) {
+            if let Some(f) = finalizers.as_array_mut()
+                && !f.iter().any(|x| x.as_str() == Some("kubernetes")) {
                     f.push(json!("kubernetes"));
                 }
-            }
         }
     }
     let status = ensure_obj(obj, "status");
@@ -1048,11 +1033,10 @@ fn default_node(obj: &mut Value) {
     let Some(status) = get_obj_mut(obj, "status").and_then(Value::as_object_mut) else {
         return;
     };
-    if is_unset(status, "allocatable") {
-        if let Some(cap) = status.get("capacity").filter(|c| c.is_object()).cloned() {
+    if is_unset(status, "allocatable")
+        && let Some(cap) = status.get("capacity").filter(|c| c.is_object()).cloned() {
             status.insert("allocatable".into(), cap);
         }
-    }
     default_resource_list(status.get_mut("capacity"));
     default_resource_list(status.get_mut("allocatable"));
 }

@@ -58,7 +58,8 @@ pub fn validate(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {
         ("discovery.k8s.io", "EndpointSlice") => network::validate_endpoint_slice(obj),
         ("autoscaling", "HorizontalPodAutoscaler") => misc::validate_hpa(obj),
         ("policy", "PodDisruptionBudget") => misc::validate_pdb(obj),
-        ("rbac.authorization.k8s.io", "Role" | "ClusterRole") => misc::validate_role(obj),
+        ("rbac.authorization.k8s.io", "Role") => misc::validate_role(obj, true),
+        ("rbac.authorization.k8s.io", "ClusterRole") => misc::validate_role(obj, false),
         ("rbac.authorization.k8s.io", "RoleBinding") => misc::validate_role_binding(obj, true),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             misc::validate_role_binding(obj, false)
@@ -97,9 +98,7 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Vec
         ("batch", "Job") => workloads::validate_job_update(new, old),
         ("batch", "CronJob") => workloads::validate_cron_job(new, Some(old)),
         ("networking.k8s.io", "IngressClass") => network::validate_ingress_class_update(new, old),
-        ("discovery.k8s.io", "EndpointSlice") => {
-            network::validate_endpoint_slice_update(new, old)
-        }
+        ("discovery.k8s.io", "EndpointSlice") => network::validate_endpoint_slice_update(new, old),
         ("policy", "PodDisruptionBudget") => misc::validate_pdb(new),
         ("rbac.authorization.k8s.io", "RoleBinding") => {
             misc::validate_role_binding_update(new, old, true)
@@ -218,10 +217,10 @@ pub(crate) const FIELD_IMMUTABLE_MSG: &str = "field is immutable";
 
 /// `ValidateNonnegativeField`.
 pub(crate) fn nonneg(errs: &mut Errs, value: Option<i64>, path: &str) {
-    if let Some(v) = value {
-        if v < 0 {
-            errs.push(FieldError::invalid(path, json!(v), IS_NEGATIVE_MSG));
-        }
+    if let Some(v) = value
+        && v < 0
+    {
+        errs.push(FieldError::invalid(path, json!(v), IS_NEGATIVE_MSG));
     }
 }
 
@@ -338,7 +337,12 @@ pub(crate) fn is_unset(v: &Value) -> bool {
 }
 
 /// `ValidateImmutableField` for a value whose rendering is a JSON scalar (string, number, null).
-pub(crate) fn immutable_scalar(errs: &mut Errs, new: Option<&Value>, old: Option<&Value>, path: &str) {
+pub(crate) fn immutable_scalar(
+    errs: &mut Errs,
+    new: Option<&Value>,
+    old: Option<&Value>,
+    path: &str,
+) {
     let n = new.cloned().unwrap_or(Value::Null);
     let o = old.cloned().unwrap_or(Value::Null);
     if !sem_eq(&n, &o) {

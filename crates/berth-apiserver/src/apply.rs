@@ -21,5 +21,7 @@ pub async fn server_side_apply(
     _opts: &WriteOptions,
 ) -> Result<(StatusCode, Written), ApiError> {
     let _ = Query::default();
-    Err(ApiError::unsupported_media_type("application/apply-patch+yaml"))
+    Err(ApiError::unsupported_media_type(
+        "application/apply-patch+yaml",
+    ))
 }

@@ -191,7 +191,10 @@ mod tests {
     fn static_tokens() {
         let mut a = Authenticator::new(b"k");
         a.add_static_token("abc".into(), admin_user());
-        assert_eq!(a.static_user("abc").map(|u| u.username.as_str()), Some("berth-admin"));
+        assert_eq!(
+            a.static_user("abc").map(|u| u.username.as_str()),
+            Some("berth-admin")
+        );
         assert!(a.static_user("abd").is_none());
     }
 }

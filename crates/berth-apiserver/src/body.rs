@@ -87,9 +87,11 @@ pub fn parse_object(bytes: &[u8], media: MediaType) -> Result<Value, ApiError> {
             parse_json(bytes)?
         }
         MediaType::Yaml | MediaType::ApplyPatch => parse_yaml(bytes)?,
-        MediaType::Protobuf => return Err(ApiError::unsupported_media_type(
-            "application/vnd.kubernetes.protobuf",
-        )),
+        MediaType::Protobuf => {
+            return Err(ApiError::unsupported_media_type(
+                "application/vnd.kubernetes.protobuf",
+            ));
+        }
         MediaType::JsonPatch => parse_json(bytes)?,
     };
     if !v.is_object() {

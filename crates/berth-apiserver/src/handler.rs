@@ -154,7 +154,10 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
             return if server.is_ready() || path == "/livez" {
                 text_response(StatusCode::OK, "ok")
             } else {
-                text_response(StatusCode::INTERNAL_SERVER_ERROR, "[-]berth-bootstrap failed: not finished\nreadyz check failed")
+                text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "[-]berth-bootstrap failed: not finished\nreadyz check failed",
+                )
             };
         }
         "/version" | "/version/" => return json_response(StatusCode::OK, &version_info(), &[]),
@@ -178,7 +181,16 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
             )));
         }
     };
-    let result = route(&server, &method, &path, &parts.headers, &query, &bytes, &user).await;
+    let result = route(
+        &server,
+        &method,
+        &path,
+        &parts.headers,
+        &query,
+        &bytes,
+        &user,
+    )
+    .await;
     match result {
         Ok(r) => r,
         Err(e) => {
@@ -213,18 +225,47 @@ async fn route(
     bytes: &[u8],
     user: &UserInfo,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::new(404, "NotFound", "the server could not find the requested resource");
+    let not_found = || {
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    };
     let api_path = request::parse(path).ok_or_else(not_found)?;
     let discovery_get = |v: Option<Value>| -> Result<Response, ApiError> {
         if method != Method::GET {
-            return Err(ApiError::method_not_allowed(format!(
-                "the server does not allow this method on the requested resource"
-            )));
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource".to_string(),
+            ));
         }
         v.map(|v| json_response(StatusCode::OK, &v, &[]))
             .ok_or_else(not_found)
     };
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let aggregated = discovery::aggregated_version(accept);
     match api_path {
+        ApiPath::LegacyRoot | ApiPath::GroupsRoot
+            if aggregated.is_some() && method == Method::GET =>
+        {
+            let version = aggregated.unwrap_or("v2");
+            let legacy = matches!(api_path, ApiPath::LegacyRoot);
+            let body = discovery::aggregated(&s.registry, legacy, version);
+            let mut resp = json_response(StatusCode::OK, &body, &[]);
+            let ct = if version == "v2" {
+                discovery::AGGREGATED_V2
+            } else {
+                discovery::AGGREGATED_V2BETA1
+            };
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            resp.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+            Ok(resp)
+        }
         ApiPath::LegacyRoot => discovery_get(Some(discovery::api_versions(&s.advertise))),
         ApiPath::GroupsRoot => discovery_get(Some(discovery::api_group_list(&s.registry))),
         ApiPath::Group { group } => discovery_get(discovery::api_group(&s.registry, &group)),
@@ -272,10 +313,7 @@ fn media_type(headers: &HeaderMap) -> Result<MediaType, ApiError> {
 }
 
 /// Decodes a create/update body (JSON, YAML or protobuf) into a JSON object.
-fn object_body(
-    headers: &HeaderMap,
-    bytes: &[u8],
-) -> Result<Value, ApiError> {
+fn object_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
     let media = media_type(headers)?;
     match media {
         MediaType::Json | MediaType::Yaml => body::parse_object(bytes, media),
@@ -302,13 +340,21 @@ async fn resource_request(
         .registry
         .get(&rp.group, &rp.version, &rp.resource)
         .ok_or_else(|| {
-            ApiError::new(404, "NotFound", "the server could not find the requested resource")
+            ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
         })?;
     let info = &served.info;
     // A namespaced resource listed across namespaces has no namespace; a cluster-scoped one
     // addressed under a namespace does not exist.
     if !info.namespaced && rp.namespace.is_some() {
-        return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        return Err(ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ));
     }
     let ns = rp.namespace.as_deref();
     let shape = response_shape(headers)?;
@@ -320,10 +366,20 @@ async fn resource_request(
     };
     if let Some(sub) = &rp.subresource {
         let name = rp.name.as_deref().unwrap_or_default();
-        if info.subresource(sub).is_none() && !(info.group.is_empty() && info.resource == "namespaces" && sub == "finalize") && !(info.group.is_empty() && info.resource == "serviceaccounts" && sub == "token") {
-            return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        if info.subresource(sub).is_none()
+            && !(info.group.is_empty() && info.resource == "namespaces" && sub == "finalize")
+            && !(info.group.is_empty() && info.resource == "serviceaccounts" && sub == "token")
+        {
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
         }
-        return crate::subresource::handle(s, &served, method, ns, name, sub, headers, q, bytes, user, shape).await;
+        return crate::subresource::handle(
+            s, &served, method, ns, name, sub, headers, q, bytes, user, shape,
+        )
+        .await;
     }
     match (method.clone(), rp.name.as_deref()) {
         (Method::GET, Some(name)) => {
@@ -331,17 +387,26 @@ async fn resource_request(
                 return Err(verb_denied("get"));
             }
             if info.namespaced && ns.is_none() {
-                return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+                return Err(ApiError::new(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ));
             }
             let (obj, _) = s.get_object(&served, ns, name).await?;
-            Ok(json_response(StatusCode::OK, &shape_object(obj, shape), &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &shape_object(obj, shape),
+                &[],
+            ))
         }
         (Method::GET, None) => {
             if q.bool("watch")? == Some(true) {
                 if !info.has_verb("watch") {
                     return Err(verb_denied("watch"));
                 }
-                return watch::serve(s.clone(), served.clone(), ns.map(str::to_string), q, shape).await;
+                return watch::serve(s.clone(), served.clone(), ns.map(str::to_string), q, shape)
+                    .await;
             }
             if !info.has_verb("list") {
                 return Err(verb_denied("list"));
@@ -354,12 +419,20 @@ async fn resource_request(
                 return Err(verb_denied("create"));
             }
             if info.namespaced && ns.is_none() {
-                return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+                return Err(ApiError::new(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ));
             }
             let body = object_body(headers, bytes)?;
             let opts = write_options(q, FieldValidation::Ignore)?;
             let w = s.create_object(&served, ns, body, &opts).await?;
-            Ok(json_response(StatusCode::CREATED, &shape_object(w.object, shape), &w.warnings))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &shape_object(w.object, shape),
+                &w.warnings,
+            ))
         }
         (Method::PUT, Some(name)) => {
             if !info.has_verb("update") {
@@ -368,9 +441,15 @@ async fn resource_request(
             let body = object_body(headers, bytes)?;
             let opts = write_options(q, FieldValidation::Ignore)?;
             let w = s
-                .update_object(&served, ns, name, UpdateScope::Main, &opts, |_| Ok(body.clone()))
+                .update_object(&served, ns, name, UpdateScope::Main, &opts, |_| {
+                    Ok(body.clone())
+                })
                 .await?;
-            Ok(json_response(StatusCode::OK, &shape_object(w.object, shape), &w.warnings))
+            Ok(json_response(
+                StatusCode::OK,
+                &shape_object(w.object, shape),
+                &w.warnings,
+            ))
         }
         (Method::PATCH, Some(name)) => {
             if !info.has_verb("patch") {
@@ -378,8 +457,23 @@ async fn resource_request(
             }
             let media = media_type(headers)?;
             let opts = write_options(q, FieldValidation::Ignore)?;
-            let (code, w) = patch::patch(s, &served, ns, name, UpdateScope::Main, media, bytes, q, &opts).await?;
-            Ok(json_response(code, &shape_object(w.object, shape), &w.warnings))
+            let (code, w) = patch::patch(
+                s,
+                &served,
+                ns,
+                name,
+                UpdateScope::Main,
+                media,
+                bytes,
+                q,
+                &opts,
+            )
+            .await?;
+            Ok(json_response(
+                code,
+                &shape_object(w.object, shape),
+                &w.warnings,
+            ))
         }
         (Method::DELETE, Some(name)) => {
             if !info.has_verb("delete") {
@@ -397,7 +491,11 @@ async fn resource_request(
                     &[],
                 ));
             }
-            Ok(json_response(StatusCode::OK, &shape_object(obj, shape), &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &shape_object(obj, shape),
+                &[],
+            ))
         }
         (Method::DELETE, None) => {
             if !info.has_verb("deletecollection") {
@@ -411,7 +509,9 @@ async fn resource_request(
             let mut deleted = Vec::new();
             if let Some(items) = list.get("items").and_then(Value::as_array) {
                 for it in items {
-                    let Some(name) = object::name(it) else { continue };
+                    let Some(name) = object::name(it) else {
+                        continue;
+                    };
                     let item_ns = object::meta_str(it, "namespace");
                     match s.delete_object(&served, item_ns, name, &opts).await {
                         Ok((o, _)) => deleted.push(o),
@@ -449,12 +549,12 @@ pub fn delete_options(q: &Query, bytes: &[u8]) -> Result<DeleteOptions, ApiError
     let mut o = DeleteOptions::default();
     if !bytes.iter().all(u8::is_ascii_whitespace) {
         let v = body::parse_json(bytes)?;
-        if let Some(kind) = v.get("kind").and_then(Value::as_str) {
-            if kind != "DeleteOptions" {
-                return Err(ApiError::bad_request(format!(
-                    "the kind in the body ({kind}) is not DeleteOptions"
-                )));
-            }
+        if let Some(kind) = v.get("kind").and_then(Value::as_str)
+            && kind != "DeleteOptions"
+        {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the body ({kind}) is not DeleteOptions"
+            )));
         }
         o.grace_period = v.get("gracePeriodSeconds").and_then(Value::as_i64);
         o.propagation = v
@@ -600,7 +700,9 @@ pub async fn list_objects(
         }
         let (rev, start) = decode_continue(token)?;
         if rev < s.store.compacted_revision() {
-            return Err(ApiError::gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list."));
+            return Err(ApiError::gone(
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+            ));
         }
         at_rev = rev;
         start_after = Some(format!("{prefix}{start}"));
@@ -608,16 +710,41 @@ pub async fn list_objects(
         let parsed_rv = match rv_param {
             None => None,
             Some(v) => Some(v.parse::<i64>().map_err(|_| {
-                ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::invalid("resourceVersion", json!(v), "must be a valid integer")])
+                ApiError::invalid(
+                    "meta.k8s.io",
+                    "ListOptions",
+                    "",
+                    &[berth_apimachinery::status::FieldError::invalid(
+                        "resourceVersion",
+                        json!(v),
+                        "must be a valid integer",
+                    )],
+                )
             })?),
         };
         match (rv_match, parsed_rv) {
             (Some("Exact"), Some(r)) if r > 0 => at_rev = r,
             (Some("Exact"), _) => {
-                return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")]));
+                return Err(ApiError::invalid(
+                    "meta.k8s.io",
+                    "ListOptions",
+                    "",
+                    &[berth_apimachinery::status::FieldError::forbidden(
+                        "resourceVersionMatch",
+                        "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                    )],
+                ));
             }
             (Some("NotOlderThan"), None) => {
-                return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")]));
+                return Err(ApiError::invalid(
+                    "meta.k8s.io",
+                    "ListOptions",
+                    "",
+                    &[berth_apimachinery::status::FieldError::forbidden(
+                        "resourceVersionMatch",
+                        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                    )],
+                ));
             }
             (Some("NotOlderThan") | None, Some(r)) if r > 0 => {
                 if r > s.store.current_revision() {
@@ -629,7 +756,16 @@ pub async fn list_objects(
                 }
             }
             (Some(m), _) if m != "NotOlderThan" => {
-                return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::not_supported("resourceVersionMatch", json!(m), &["Exact", "NotOlderThan", ""])]));
+                return Err(ApiError::invalid(
+                    "meta.k8s.io",
+                    "ListOptions",
+                    "",
+                    &[berth_apimachinery::status::FieldError::not_supported(
+                        "resourceVersionMatch",
+                        json!(m),
+                        &["Exact", "NotOlderThan", ""],
+                    )],
+                ));
             }
             _ => {}
         }
@@ -643,7 +779,12 @@ pub async fn list_objects(
         let key = served.key(ns, name);
         if ns.is_some() || !served.info.namespaced {
             list_rev = s.store.current_revision();
-            if let Some(kv) = s.store.get(&key).await.map_err(|e| rest::map_store_error(served, name, e))? {
+            if let Some(kv) = s
+                .store
+                .get(&key)
+                .await
+                .map_err(|e| rest::map_store_error(served, name, e))?
+            {
                 let obj = rest::from_storage(served, &kv)?;
                 if filters.matches(served, &obj) {
                     items.push(shape_object(obj, shape));
@@ -664,7 +805,12 @@ pub async fn list_objects(
             })
             .await
             .map_err(|e| match e {
-                berth_store::StoreError::Compacted { requested, compacted } => ApiError::gone(format!("too old resource version: {requested} ({compacted})")),
+                berth_store::StoreError::Compacted {
+                    requested,
+                    compacted,
+                } => ApiError::gone(format!(
+                    "too old resource version: {requested} ({compacted})"
+                )),
                 e => rest::map_store_error(served, "", e),
             })?;
         list_rev = resp.revision;
@@ -679,7 +825,9 @@ pub async fn list_objects(
                     if more_here {
                         next_start = Some(kv.key[prefix.len()..].to_string());
                         if filters.is_empty() {
-                            remaining = Some((n - i - 1) as i64 + if resp.more { resp.remaining } else { 0 });
+                            remaining = Some(
+                                (n - i - 1) as i64 + if resp.more { resp.remaining } else { 0 },
+                            );
                         }
                     }
                     stopped_early = true;
@@ -713,7 +861,10 @@ fn list_body(
     }
     let (kind, api_version) = match shape {
         Shape::Full => (served.info.list_kind(), served.info.api_version()),
-        Shape::PartialMetadata => ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1".to_string()),
+        Shape::PartialMetadata => (
+            "PartialObjectMetadataList".to_string(),
+            "meta.k8s.io/v1".to_string(),
+        ),
     };
     json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": items})
 }
@@ -722,14 +873,22 @@ fn list_body(
 impl ApiServer {
     pub async fn authenticate(&self, headers: &HeaderMap) -> Option<UserInfo> {
         let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let token = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))?.trim();
+        let token = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))?
+            .trim();
         if let Some(u) = self.authn.static_user(token) {
             return Some(u.clone());
         }
         let claims = self.authn.verify_service_account_token(token)?;
         let sa = self.registry.get("", "v1", "serviceaccounts")?;
-        let (obj, _) = self.get_object(&sa, Some(&claims.namespace), &claims.name).await.ok()?;
-        if object::uid(&obj) != Some(claims.uid.as_str()) || object::deletion_timestamp(&obj).is_some() {
+        let (obj, _) = self
+            .get_object(&sa, Some(&claims.namespace), &claims.name)
+            .await
+            .ok()?;
+        if object::uid(&obj) != Some(claims.uid.as_str())
+            || object::deletion_timestamp(&obj).is_some()
+        {
             return None;
         }
         Some(auth::service_account_user(&claims))

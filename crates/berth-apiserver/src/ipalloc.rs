@@ -28,12 +28,16 @@ impl ServiceAllocator {
         let (ip, bits) = cidr
             .split_once('/')
             .ok_or_else(|| format!("invalid service CIDR {cidr}"))?;
-        let ip: Ipv4Addr = ip.parse().map_err(|e| format!("invalid service CIDR {cidr}: {e}"))?;
+        let ip: Ipv4Addr = ip
+            .parse()
+            .map_err(|e| format!("invalid service CIDR {cidr}: {e}"))?;
         let bits: u32 = bits
             .parse()
             .map_err(|e| format!("invalid service CIDR {cidr}: {e}"))?;
         if !(8..=30).contains(&bits) {
-            return Err(format!("service CIDR {cidr}: prefix must be between /8 and /30"));
+            return Err(format!(
+                "service CIDR {cidr}: prefix must be between /8 and /30"
+            ));
         }
         let size = 1u32 << (32 - bits);
         let base = u32::from(ip) & !(size - 1);
@@ -69,7 +73,11 @@ impl ServiceAllocator {
 
     /// Allocates (or checks) the ClusterIP and NodePorts of `svc`. On update, `old` holds the
     /// current object, whose allocations are kept.
-    pub fn allocate_for(&self, svc: &mut Value, old: Option<&Value>) -> Result<(), Vec<FieldError>> {
+    pub fn allocate_for(
+        &self,
+        svc: &mut Value,
+        old: Option<&Value>,
+    ) -> Result<(), Vec<FieldError>> {
         let mut errs = Vec::new();
         let svc_type = svc
             .pointer("/spec/type")
@@ -144,36 +152,37 @@ impl ServiceAllocator {
                 set_cluster_ips(svc, &requested);
             }
         }
-        if svc_type == "NodePort" || svc_type == "LoadBalancer" {
-            if let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
-                for (i, p) in ports.iter_mut().enumerate() {
-                    let want = p.get("nodePort").and_then(Value::as_u64).unwrap_or(0) as u16;
-                    if want == 0 {
-                        let span = (NODE_PORT_RANGE.1 - NODE_PORT_RANGE.0 + 1) as u32;
-                        let start = rand::random::<u32>() % span;
-                        let mut got = None;
-                        for k in 0..span {
-                            let cand = NODE_PORT_RANGE.0 + ((start + k) % span) as u16;
-                            if !st.ports.contains(&cand) {
-                                got = Some(cand);
-                                break;
-                            }
+        if (svc_type == "NodePort" || svc_type == "LoadBalancer")
+            && let Some(ports) = svc.pointer_mut("/spec/ports").and_then(Value::as_array_mut)
+        {
+            for (i, p) in ports.iter_mut().enumerate() {
+                let want = p.get("nodePort").and_then(Value::as_u64).unwrap_or(0) as u16;
+                if want == 0 {
+                    let span = (NODE_PORT_RANGE.1 - NODE_PORT_RANGE.0 + 1) as u32;
+                    let start = rand::random::<u32>() % span;
+                    let mut got = None;
+                    for k in 0..span {
+                        let cand = NODE_PORT_RANGE.0 + ((start + k) % span) as u16;
+                        if !st.ports.contains(&cand) {
+                            got = Some(cand);
+                            break;
                         }
-                        match got {
-                            Some(c) => {
-                                st.ports.insert(c);
-                                newly_ports.push(c);
-                                p["nodePort"] = json!(c);
-                            }
-                            None => errs.push(FieldError::invalid(
-                                format!("spec.ports[{i}].nodePort"),
-                                json!(0),
-                                "failed to allocate port: range is full",
-                            )),
+                    }
+                    match got {
+                        Some(c) => {
+                            st.ports.insert(c);
+                            newly_ports.push(c);
+                            p["nodePort"] = json!(c);
                         }
-                    } else if !old_ports.contains(&want) {
-                        if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&want) {
-                            errs.push(FieldError::invalid(
+                        None => errs.push(FieldError::invalid(
+                            format!("spec.ports[{i}].nodePort"),
+                            json!(0),
+                            "failed to allocate port: range is full",
+                        )),
+                    }
+                } else if !old_ports.contains(&want) {
+                    if !(NODE_PORT_RANGE.0..=NODE_PORT_RANGE.1).contains(&want) {
+                        errs.push(FieldError::invalid(
                                 format!("spec.ports[{i}].nodePort"),
                                 json!(want),
                                 format!(
@@ -181,16 +190,15 @@ impl ServiceAllocator {
                                     NODE_PORT_RANGE.0, NODE_PORT_RANGE.1
                                 ),
                             ));
-                        } else if st.ports.contains(&want) {
-                            errs.push(FieldError::invalid(
-                                format!("spec.ports[{i}].nodePort"),
-                                json!(want),
-                                "provided port is already allocated",
-                            ));
-                        } else {
-                            st.ports.insert(want);
-                            newly_ports.push(want);
-                        }
+                    } else if st.ports.contains(&want) {
+                        errs.push(FieldError::invalid(
+                            format!("spec.ports[{i}].nodePort"),
+                            json!(want),
+                            "provided port is already allocated",
+                        ));
+                    } else {
+                        st.ports.insert(want);
+                        newly_ports.push(want);
                     }
                 }
             }
@@ -250,12 +258,16 @@ fn cluster_ips(svc: &Value) -> Vec<String> {
     let mut v: Vec<String> = svc
         .pointer("/spec/clusterIPs")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
-    if let Some(ip) = svc.pointer("/spec/clusterIP").and_then(Value::as_str) {
-        if !v.iter().any(|x| x == ip) {
-            v.push(ip.to_string());
-        }
+    if let Some(ip) = svc.pointer("/spec/clusterIP").and_then(Value::as_str)
+        && !v.iter().any(|x| x == ip)
+    {
+        v.push(ip.to_string());
     }
     v.retain(|ip| !ip.is_empty() && ip != "None");
     v

@@ -79,7 +79,9 @@ pub fn labels(obj: &Value) -> Map<String, Value> {
 
 /// The current time as Kubernetes writes timestamps (RFC 3339, seconds precision, UTC).
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// A timestamp `secs` seconds from now, in the same format.

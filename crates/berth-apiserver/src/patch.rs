@@ -55,7 +55,13 @@ impl PatchBody {
         match self {
             PatchBody::Json(p) => {
                 json_patch::patch(&mut doc, p).map_err(|e| {
-                    ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
+                    ApiError::new(
+                        422,
+                        "Invalid",
+                        format!(
+                            "the server rejected our request due to an error in our request: {e}"
+                        ),
+                    )
                 })?;
             }
             PatchBody::Merge(p) => {
@@ -67,10 +73,17 @@ impl PatchBody {
                 json_patch::merge(&mut doc, p);
             }
             PatchBody::Strategic(p) => {
-                doc = berth_apimachinery::strategic::apply(&served.info.group, &served.info.kind, &doc, p)?;
+                doc = berth_apimachinery::strategic::apply(
+                    &served.info.group,
+                    &served.info.kind,
+                    &doc,
+                    p,
+                )?;
             }
             PatchBody::Apply(_) => {
-                return Err(ApiError::internal("apply patches are handled by the apply path"));
+                return Err(ApiError::internal(
+                    "apply patches are handled by the apply path",
+                ));
             }
         }
         Ok(doc)

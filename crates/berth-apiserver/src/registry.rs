@@ -236,14 +236,9 @@ fn remove_crd_locked(st: &mut State, crd_name: &str) {
     };
     for gvr in gvrs {
         st.by_gvr.remove(&gvr);
-        let still_used = st
-            .by_gvr
-            .keys()
-            .any(|(g, v, _)| *g == gvr.0 && *v == gvr.1);
-        if !still_used {
-            if let Some(vs) = st.group_versions.get_mut(&gvr.0) {
-                vs.retain(|v| *v != gvr.1);
-            }
+        let still_used = st.by_gvr.keys().any(|(g, v, _)| *g == gvr.0 && *v == gvr.1);
+        if !still_used && let Some(vs) = st.group_versions.get_mut(&gvr.0) {
+            vs.retain(|v| *v != gvr.1);
         }
     }
     st.group_versions

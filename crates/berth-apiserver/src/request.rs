@@ -19,9 +19,14 @@ pub enum ApiPath {
     /// `/apis`
     GroupsRoot,
     /// `/api/v1` or `/apis/G/V`
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     /// `/apis/G`
-    Group { group: String },
+    Group {
+        group: String,
+    },
     Resource(ResourcePath),
 }
 
@@ -127,7 +132,10 @@ mod tests {
         assert_eq!(fin.name.as_deref(), Some("x"));
         assert_eq!(fin.subresource.as_deref(), Some("finalize"));
         let d = res("/apis/apps/v1/deployments");
-        assert_eq!((d.group.as_str(), d.resource.as_str()), ("apps", "deployments"));
+        assert_eq!(
+            (d.group.as_str(), d.resource.as_str()),
+            ("apps", "deployments")
+        );
         assert_eq!(
             parse("/apis/apps/v1"),
             Some(ApiPath::GroupVersion {

@@ -88,10 +88,10 @@ pub fn to_external(served: &Served, mut v: Value) -> Value {
     if served.info.group == "events.k8s.io" {
         return builtin::core_event_to_v1(v);
     }
-    if served.is_custom() {
-        if let Some(m) = v.as_object_mut() {
-            m.insert("apiVersion".into(), json!(served.info.api_version()));
-        }
+    if served.is_custom()
+        && let Some(m) = v.as_object_mut()
+    {
+        m.insert("apiVersion".into(), json!(served.info.api_version()));
     }
     v
 }
@@ -103,13 +103,13 @@ fn to_storage(served: &Served, v: &Value) -> Result<Vec<u8>, ApiError> {
     } else {
         v.clone()
     };
-    if let Some(custom) = &served.custom {
-        if let Some(m) = stored.as_object_mut() {
-            m.insert(
-                "apiVersion".into(),
-                json!(format!("{}/{}", served.info.group, custom.storage_version)),
-            );
-        }
+    if let Some(custom) = &served.custom
+        && let Some(m) = stored.as_object_mut()
+    {
+        m.insert(
+            "apiVersion".into(),
+            json!(format!("{}/{}", served.info.group, custom.storage_version)),
+        );
     }
     if let Some(m) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
@@ -354,12 +354,12 @@ impl ApiServer {
         obj: &mut Value,
     ) -> Result<(), ApiError> {
         let info = &served.info;
-        if let Some(rv) = object::resource_version(obj) {
-            if rv != "0" {
-                return Err(ApiError::internal(
-                    "resourceVersion should not be set on objects to be created",
-                ));
-            }
+        if let Some(rv) = object::resource_version(obj)
+            && rv != "0"
+        {
+            return Err(ApiError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         {
             let m = meta_mut(obj);
@@ -386,13 +386,12 @@ impl ApiServer {
                 .get("name")
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.is_empty());
-            if !has_name {
-                if let Some(prefix) = m.get("generateName").and_then(Value::as_str) {
-                    if !prefix.is_empty() {
-                        let n = generate_name(prefix);
-                        m.insert("name".into(), json!(n));
-                    }
-                }
+            if !has_name
+                && let Some(prefix) = m.get("generateName").and_then(Value::as_str)
+                && !prefix.is_empty()
+            {
+                let n = generate_name(prefix);
+                m.insert("name".into(), json!(n));
             }
             m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
             m.insert("creationTimestamp".into(), json!(object::now_rfc3339()));
@@ -492,7 +491,9 @@ impl ApiServer {
 
     /// Reacts to a committed write (CRD registration, allocations).
     async fn after_write(&self, served: &Served, old: Option<&Value>, new: Option<&Value>) {
-        if served.info.group == "apiextensions.k8s.io" && served.info.resource == "customresourcedefinitions" {
+        if served.info.group == "apiextensions.k8s.io"
+            && served.info.resource == "customresourcedefinitions"
+        {
             match new {
                 Some(crd) if object::deletion_timestamp(crd).is_none() => {
                     self.registry.install_crd(crd)
@@ -509,10 +510,12 @@ impl ApiServer {
                 }
             }
         }
-        if served.info.group.is_empty() && served.info.resource == "services" && new.is_none() {
-            if let Some(old) = old {
-                self.ips.release(old);
-            }
+        if served.info.group.is_empty()
+            && served.info.resource == "services"
+            && new.is_none()
+            && let Some(old) = old
+        {
+            self.ips.release(old);
         }
     }
 
@@ -535,14 +538,14 @@ impl ApiServer {
             let (current, kv) = self.get_object(served, namespace, name).await?;
             let desired = mutate(&current)?;
             let requested_rv = object::resource_version(&desired).map(str::to_string);
-            if let Some(rv) = &requested_rv {
-                if rv != &kv.mod_revision.to_string() {
-                    return Err(ApiError::stale(
-                        &served.info.group,
-                        &served.info.resource,
-                        name,
-                    ));
-                }
+            if let Some(rv) = &requested_rv
+                && rv != &kv.mod_revision.to_string()
+            {
+                return Err(ApiError::stale(
+                    &served.info.group,
+                    &served.info.resource,
+                    name,
+                ));
             }
             let (mut obj, warnings) = decode(served, desired, validation)?;
             self.prepare_update(served, &mut obj, &current, scope)?;
@@ -721,13 +724,13 @@ impl ApiServer {
             }
             defaults::apply_defaults(group, kind, obj);
         }
-        if has_status_subresource(served) {
-            if let Some(m) = obj.as_object_mut() {
-                match current.get("status") {
-                    Some(s) => m.insert("status".into(), s.clone()),
-                    None => m.remove("status"),
-                };
-            }
+        if has_status_subresource(served)
+            && let Some(m) = obj.as_object_mut()
+        {
+            match current.get("status") {
+                Some(s) => m.insert("status".into(), s.clone()),
+                None => m.remove("status"),
+            };
         }
         if served.info.group == "apiextensions.k8s.io" {
             // Keep the current status (and its transition times) unless the names or stored
@@ -738,7 +741,11 @@ impl ApiServer {
                 c.get("acceptedNames") == fresh.get("acceptedNames")
                     && c.get("storedVersions") == fresh.get("storedVersions")
             });
-            let status = if same { cur.cloned().unwrap_or(fresh) } else { fresh };
+            let status = if same {
+                cur.cloned().unwrap_or(fresh)
+            } else {
+                fresh
+            };
             if let Some(m) = obj.as_object_mut() {
                 m.insert("status".into(), status);
             }
@@ -774,31 +781,31 @@ impl ApiServer {
         }
         for _attempt in 0..32 {
             let (current, kv) = self.get_object(served, namespace, name).await?;
-            if let Some(uid) = &options.precondition_uid {
-                if object::uid(&current) != Some(uid.as_str()) {
-                    return Err(ApiError::conflict(
-                        &info.group,
-                        &info.resource,
-                        name,
-                        &format!(
-                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                            object::uid(&current).unwrap_or_default()
-                        ),
-                    ));
-                }
+            if let Some(uid) = &options.precondition_uid
+                && object::uid(&current) != Some(uid.as_str())
+            {
+                return Err(ApiError::conflict(
+                    &info.group,
+                    &info.resource,
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        object::uid(&current).unwrap_or_default()
+                    ),
+                ));
             }
-            if let Some(rv) = &options.precondition_rv {
-                if *rv != kv.mod_revision.to_string() {
-                    return Err(ApiError::conflict(
-                        &info.group,
-                        &info.resource,
-                        name,
-                        &format!(
-                            "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                            kv.mod_revision
-                        ),
-                    ));
-                }
+            if let Some(rv) = &options.precondition_rv
+                && *rv != kv.mod_revision.to_string()
+            {
+                return Err(ApiError::conflict(
+                    &info.group,
+                    &info.resource,
+                    name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        kv.mod_revision
+                    ),
+                ));
             }
             let mut next = current.clone();
             let mut changed = false;
@@ -859,13 +866,11 @@ impl ApiServer {
                         changed = true;
                     }
                 }
-                if is_namespace {
-                    if let Some(o) = next.as_object_mut() {
-                        let st = o.entry("status").or_insert_with(|| json!({}));
-                        if st.get("phase").and_then(Value::as_str) != Some("Terminating") {
-                            st["phase"] = json!("Terminating");
-                            changed = true;
-                        }
+                if is_namespace && let Some(o) = next.as_object_mut() {
+                    let st = o.entry("status").or_insert_with(|| json!({}));
+                    if st.get("phase").and_then(Value::as_str) != Some("Terminating") {
+                        st["phase"] = json!("Terminating");
+                        changed = true;
                     }
                 }
                 if options.dry_run {
@@ -966,7 +971,10 @@ pub struct DeleteOptions {
 pub fn qos_class(pod: &Value) -> &'static str {
     let mut containers: Vec<&Value> = Vec::new();
     for key in ["containers", "initContainers"] {
-        if let Some(a) = pod.pointer(&format!("/spec/{key}")).and_then(Value::as_array) {
+        if let Some(a) = pod
+            .pointer(&format!("/spec/{key}"))
+            .and_then(Value::as_array)
+        {
             containers.extend(a.iter());
         }
     }
@@ -1012,13 +1020,15 @@ fn crd_status(crd: &Value) -> Value {
         })
         .unwrap_or_default();
     let mut accepted = names.clone();
-    if let Some(m) = accepted.as_object_mut() {
-        if m.get("singular").and_then(Value::as_str).unwrap_or("").is_empty() {
-            if let Some(kind) = m.get("kind").and_then(Value::as_str) {
-                let s = kind.to_lowercase();
-                m.insert("singular".into(), json!(s));
-            }
-        }
+    if let Some(m) = accepted.as_object_mut()
+        && m.get("singular")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        && let Some(kind) = m.get("kind").and_then(Value::as_str)
+    {
+        let s = kind.to_lowercase();
+        m.insert("singular".into(), json!(s));
     }
     json!({
         "acceptedNames": accepted,

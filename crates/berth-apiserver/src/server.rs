@@ -170,7 +170,9 @@ impl ApiServer {
             }
         });
 
-        let crds = self.list_all("apiextensions.k8s.io", "v1", "customresourcedefinitions").await?;
+        let crds = self
+            .list_all("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .await?;
         for crd in &crds {
             self.registry.install_crd(crd);
             if object::deletion_timestamp(crd).is_some() {
@@ -219,7 +221,12 @@ impl ApiServer {
         }
     }
 
-    async fn list_all(&self, group: &str, version: &str, resource: &str) -> Result<Vec<Value>, ServerError> {
+    async fn list_all(
+        &self,
+        group: &str,
+        version: &str,
+        resource: &str,
+    ) -> Result<Vec<Value>, ServerError> {
         let Some(served) = self.registry.get(group, version, resource) else {
             return Ok(Vec::new());
         };
@@ -269,8 +276,14 @@ impl ApiServer {
     /// Deletes every object of a terminating CRD, then drops its cleanup finalizer.
     async fn cleanup_crd(self: &Arc<Self>, crd: &Value) -> Result<(), ApiError> {
         let name = object::name(crd).unwrap_or_default().to_string();
-        let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
-        let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default();
+        let group = crd
+            .pointer("/spec/group")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let plural = crd
+            .pointer("/spec/names/plural")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let versions = self.registry.versions_of(group);
         if let Some(served) = versions
             .iter()
@@ -293,13 +306,20 @@ impl ApiServer {
             .get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .ok_or_else(|| ApiError::internal("CRDs not served"))?;
         let result = self
-            .update_object(&crds, None, &name, UpdateScope::Main, &WriteOptions::default(), |cur| {
-                let mut c = cur.clone();
-                let mut f = object::finalizers(&c);
-                f.retain(|x| x != CRD_CLEANUP_FINALIZER);
-                object::set_finalizers(&mut c, &f);
-                Ok(c)
-            })
+            .update_object(
+                &crds,
+                None,
+                &name,
+                UpdateScope::Main,
+                &WriteOptions::default(),
+                |cur| {
+                    let mut c = cur.clone();
+                    let mut f = object::finalizers(&c);
+                    f.retain(|x| x != CRD_CLEANUP_FINALIZER);
+                    object::set_finalizers(&mut c, &f);
+                    Ok(c)
+                },
+            )
             .await;
         match result {
             Ok(_) => Ok(()),
@@ -362,14 +382,15 @@ pub async fn serve_tls(
         let router = router.clone();
         let mut conn_shutdown = server.shutdown.clone();
         conns.spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(t)) => t,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(t)) => t,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let svc = hyper_util::service::TowerToHyperService::new(router);
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc);

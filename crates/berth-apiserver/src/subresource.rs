@@ -49,28 +49,49 @@ pub async fn handle(
 ) -> Result<Response, ApiError> {
     let info = &served.info;
     let not_allowed = || {
-        ApiError::method_not_allowed("the server does not allow this method on the requested resource")
+        ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )
     };
     match (sub, method.clone()) {
         ("status", Method::GET) => {
             let (obj, _) = s.get_object(served, ns, name).await?;
-            Ok(json_response(StatusCode::OK, &shape_object(obj, shape), &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &shape_object(obj, shape),
+                &[],
+            ))
         }
         ("status", Method::PUT) => {
             let body = body::parse_object(bytes, media(headers)?)?;
             let w = s
-                .update_object(served, ns, name, UpdateScope::Status, &opts(q)?, |_| Ok(body.clone()))
+                .update_object(served, ns, name, UpdateScope::Status, &opts(q)?, |_| {
+                    Ok(body.clone())
+                })
                 .await?;
             Ok(json_response(StatusCode::OK, &w.object, &w.warnings))
         }
         ("status", Method::PATCH) => {
-            let (code, w) = patch::patch(s, served, ns, name, UpdateScope::Status, media(headers)?, bytes, q, &opts(q)?).await?;
+            let (code, w) = patch::patch(
+                s,
+                served,
+                ns,
+                name,
+                UpdateScope::Status,
+                media(headers)?,
+                bytes,
+                q,
+                &opts(q)?,
+            )
+            .await?;
             Ok(json_response(code, &w.object, &w.warnings))
         }
         ("finalize", Method::PUT) if info.resource == "namespaces" => {
             let body = body::parse_object(bytes, media(headers)?)?;
             let w = s
-                .update_object(served, ns, name, UpdateScope::Finalize, &opts(q)?, |_| Ok(body.clone()))
+                .update_object(served, ns, name, UpdateScope::Finalize, &opts(q)?, |_| {
+                    Ok(body.clone())
+                })
                 .await?;
             Ok(json_response(StatusCode::OK, &w.object, &w.warnings))
         }
@@ -83,7 +104,15 @@ pub async fn handle(
             let parsed = if *method == Method::PUT {
                 None
             } else {
-                Some(PatchBody::parse(served, if m == MediaType::StrategicMergePatch { MediaType::MergePatch } else { m }, bytes)?)
+                Some(PatchBody::parse(
+                    served,
+                    if m == MediaType::StrategicMergePatch {
+                        MediaType::MergePatch
+                    } else {
+                        m
+                    },
+                    bytes,
+                )?)
             };
             let put_body = if *method == Method::PUT {
                 Some(body::parse_object(bytes, m)?)
@@ -104,27 +133,47 @@ pub async fn handle(
                         .and_then(Value::as_i64)
                         .unwrap_or(0);
                     if replicas < 0 {
-                        return Err(ApiError::invalid("autoscaling", "Scale", name, &[FieldError::invalid("spec.replicas", json!(replicas), "must be greater than or equal to 0")]));
+                        return Err(ApiError::invalid(
+                            "autoscaling",
+                            "Scale",
+                            name,
+                            &[FieldError::invalid(
+                                "spec.replicas",
+                                json!(replicas),
+                                "must be greater than or equal to 0",
+                            )],
+                        ));
                     }
                     let mut out = current.clone();
                     set_spec_replicas(served, &mut out, replicas);
                     // The Scale's resourceVersion is the object's: a precondition when given.
                     match object::resource_version(&desired) {
-                        Some(rv) => object::meta_mut(&mut out).insert("resourceVersion".into(), json!(rv)),
+                        Some(rv) => {
+                            object::meta_mut(&mut out).insert("resourceVersion".into(), json!(rv))
+                        }
                         None => object::meta_mut(&mut out).remove("resourceVersion"),
                     };
                     Ok(out)
                 })
                 .await?;
-            Ok(json_response(StatusCode::OK, &to_scale(served, &w.object)?, &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &to_scale(served, &w.object)?,
+                &[],
+            ))
         }
         ("binding", Method::POST) => bind(s, served, ns, name, headers, bytes).await,
         ("eviction", Method::POST) => evict(s, served, ns, name, headers, bytes).await,
         ("log", Method::GET) => {
             let (pod, _) = s.get_object(served, ns, name).await?;
-            let node = pod.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+            let node = pod
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if node.is_empty() {
-                return Err(ApiError::bad_request(format!("pod {name} does not have a host assigned")));
+                return Err(ApiError::bad_request(format!(
+                    "pod {name} does not have a host assigned"
+                )));
             }
             Err(ApiError::new(
                 503,
@@ -160,20 +209,26 @@ fn scale_served() -> Served {
 
 /// Paths of replicas and selector: fixed for built-ins, from the CRD for custom resources.
 fn scale_paths(served: &Served) -> (String, String, Option<String>) {
-    if let Some(c) = &served.custom {
-        if let Some(p) = berth_apiextensions::scale_paths(&c.crd, &served.info.version) {
-            return (p.spec_replicas_path, p.status_replicas_path, p.label_selector_path);
-        }
+    if let Some(c) = &served.custom
+        && let Some(p) = berth_apiextensions::scale_paths(&c.crd, &served.info.version)
+    {
+        return (
+            p.spec_replicas_path,
+            p.status_replicas_path,
+            p.label_selector_path,
+        );
     }
     (".spec.replicas".into(), ".status.replicas".into(), None)
 }
 
 fn json_pointer(path: &str) -> String {
-    path.trim_start_matches('.').split('.').fold(String::new(), |mut acc, p| {
-        acc.push('/');
-        acc.push_str(&p.replace('~', "~0").replace('/', "~1"));
-        acc
-    })
+    path.trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |mut acc, p| {
+            acc.push('/');
+            acc.push_str(&p.replace('~', "~0").replace('/', "~1"));
+            acc
+        })
 }
 
 fn set_spec_replicas(served: &Served, obj: &mut Value, replicas: i64) {
@@ -196,15 +251,30 @@ fn set_spec_replicas(served: &Served, obj: &mut Value, replicas: i64) {
 /// The autoscaling/v1 Scale of an object.
 fn to_scale(served: &Served, obj: &Value) -> Result<Value, ApiError> {
     let (spec_path, status_path, selector_path) = scale_paths(served);
-    let spec_replicas = obj.pointer(&json_pointer(&spec_path)).and_then(Value::as_i64).unwrap_or(0);
-    let status_replicas = obj.pointer(&json_pointer(&status_path)).and_then(Value::as_i64).unwrap_or(0);
+    let spec_replicas = obj
+        .pointer(&json_pointer(&spec_path))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let status_replicas = obj
+        .pointer(&json_pointer(&status_path))
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let selector = match selector_path {
-        Some(p) => obj.pointer(&json_pointer(&p)).and_then(Value::as_str).map(str::to_string),
+        Some(p) => obj
+            .pointer(&json_pointer(&p))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         None => obj.pointer("/spec/selector").map(selector_string),
     };
     let meta = object::meta(obj).cloned().unwrap_or_default();
     let mut m = serde_json::Map::new();
-    for k in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
         if let Some(v) = meta.get(k) {
             m.insert(k.into(), v.clone());
         }
@@ -267,12 +337,27 @@ async fn bind(
         .unwrap_or_default()
         .to_string();
     if node.is_empty() {
-        return Err(ApiError::invalid("", "Binding", name, &[FieldError::required("target.name", "")]));
+        return Err(ApiError::invalid(
+            "",
+            "Binding",
+            name,
+            &[FieldError::required("target.name", "")],
+        ));
     }
-    if let Some(kind) = binding.pointer("/target/kind").and_then(Value::as_str) {
-        if !kind.is_empty() && kind != "Node" {
-            return Err(ApiError::invalid("", "Binding", name, &[FieldError::not_supported("target.kind", json!(kind), &["Node", "<empty>"])]));
-        }
+    if let Some(kind) = binding.pointer("/target/kind").and_then(Value::as_str)
+        && !kind.is_empty()
+        && kind != "Node"
+    {
+        return Err(ApiError::invalid(
+            "",
+            "Binding",
+            name,
+            &[FieldError::not_supported(
+                "target.kind",
+                json!(kind),
+                &["Node", "<empty>"],
+            )],
+        ));
     }
     s.update_object(served, ns, name, UpdateScope::Binding, &WriteOptions::default(), |pod| {
         if object::deletion_timestamp(pod).is_some() {
@@ -322,15 +407,21 @@ async fn evict(
         Some(d) if !d.is_null() => delete_options(&Query::default(), d.to_string().as_bytes())?,
         _ => DeleteOptions::default(),
     };
-    let phase = pod.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+    let phase = pod
+        .pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     // Terminal or already-deleting pods are deleted without consulting budgets.
-    let check_budgets = !matches!(phase, "Succeeded" | "Failed") && object::deletion_timestamp(&pod).is_none();
+    let check_budgets =
+        !matches!(phase, "Succeeded" | "Failed") && object::deletion_timestamp(&pod).is_none();
     if check_budgets {
         let pdbs = s
             .registry
             .get("policy", "v1", "poddisruptionbudgets")
             .ok_or_else(|| ApiError::internal("poddisruptionbudgets are not served"))?;
-        let list = crate::handler::list_objects(s, &pdbs, Some(ns_name), &Query::default(), Shape::Full).await?;
+        let list =
+            crate::handler::list_objects(s, &pdbs, Some(ns_name), &Query::default(), Shape::Full)
+                .await?;
         let labels = object::labels(&pod);
         let matching: Vec<&Value> = list
             .get("items")
@@ -352,41 +443,76 @@ async fn evict(
         }
         if let Some(pdb) = matching.first() {
             let pdb_name = object::name(pdb).unwrap_or_default().to_string();
-            let allowed = pdb.pointer("/status/disruptionsAllowed").and_then(Value::as_i64).unwrap_or(0);
-            let observed = pdb.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(0);
-            let generation = pdb.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let allowed = pdb
+                .pointer("/status/disruptionsAllowed")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let observed = pdb
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let generation = pdb
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if observed < generation || allowed <= 0 {
-                let current = pdb.pointer("/status/currentHealthy").and_then(Value::as_i64).unwrap_or(0);
-                let desired = pdb.pointer("/status/desiredHealthy").and_then(Value::as_i64).unwrap_or(0);
+                let current = pdb
+                    .pointer("/status/currentHealthy")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                let desired = pdb
+                    .pointer("/status/desiredHealthy")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 let msg = if observed < generation {
-                    format!("The disruption budget {pdb_name} is still being processed by the server.")
+                    format!(
+                        "The disruption budget {pdb_name} is still being processed by the server."
+                    )
                 } else {
-                    format!("The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently")
+                    format!(
+                        "The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"
+                    )
                 };
                 return Err(ApiError::new(
                     429,
                     "TooManyRequests",
                     "Cannot evict pod as it would violate the pod's disruption budget.",
                 )
-                .with_details(json!({"causes": [{"reason": "DisruptionBudget", "message": msg}]})));
+                .with_details(
+                    json!({"causes": [{"reason": "DisruptionBudget", "message": msg}]}),
+                ));
             }
             // Record the disruption so concurrent evictions cannot overspend the budget.
             let pod_name = name.to_string();
-            s.update_object(&pdbs, Some(ns_name), &pdb_name, UpdateScope::Status, &WriteOptions::default(), |cur| {
-                let mut p = cur.clone();
-                let allowed = p.pointer("/status/disruptionsAllowed").and_then(Value::as_i64).unwrap_or(0);
-                if allowed <= 0 {
-                    return Err(ApiError::new(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."));
-                }
-                if let Some(st) = p.get_mut("status").and_then(Value::as_object_mut) {
-                    st.insert("disruptionsAllowed".into(), json!(allowed - 1));
-                    let dp = st.entry("disruptedPods").or_insert_with(|| json!({}));
-                    if let Some(m) = dp.as_object_mut() {
-                        m.insert(pod_name.clone(), json!(object::now_rfc3339()));
+            s.update_object(
+                &pdbs,
+                Some(ns_name),
+                &pdb_name,
+                UpdateScope::Status,
+                &WriteOptions::default(),
+                |cur| {
+                    let mut p = cur.clone();
+                    let allowed = p
+                        .pointer("/status/disruptionsAllowed")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
+                    if allowed <= 0 {
+                        return Err(ApiError::new(
+                            429,
+                            "TooManyRequests",
+                            "Cannot evict pod as it would violate the pod's disruption budget.",
+                        ));
                     }
-                }
-                Ok(p)
-            })
+                    if let Some(st) = p.get_mut("status").and_then(Value::as_object_mut) {
+                        st.insert("disruptionsAllowed".into(), json!(allowed - 1));
+                        let dp = st.entry("disruptedPods").or_insert_with(|| json!({}));
+                        if let Some(m) = dp.as_object_mut() {
+                            m.insert(pod_name.clone(), json!(object::now_rfc3339()));
+                        }
+                    }
+                    Ok(p)
+                },
+            )
             .await?;
         }
     }
@@ -420,12 +546,25 @@ async fn token_request(
         .and_then(Value::as_i64)
         .unwrap_or(3600);
     if expiration < 600 {
-        return Err(ApiError::invalid("authentication.k8s.io", "TokenRequest", name, &[FieldError::invalid("spec.expirationSeconds", json!(expiration), "may not specify a duration less than 10 minutes")]));
+        return Err(ApiError::invalid(
+            "authentication.k8s.io",
+            "TokenRequest",
+            name,
+            &[FieldError::invalid(
+                "spec.expirationSeconds",
+                json!(expiration),
+                "may not specify a duration less than 10 minutes",
+            )],
+        ));
     }
     let audiences: Vec<String> = req
         .pointer("/spec/audiences")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .filter(|a: &Vec<String>| !a.is_empty())
         .unwrap_or_else(|| vec!["https://kubernetes.default.svc.cluster.local".into()]);
     let claims = ServiceAccountClaims {
@@ -433,7 +572,9 @@ async fn token_request(
         name: name.to_string(),
         uid: object::uid(&sa).unwrap_or_default().to_string(),
     };
-    let (token, exp) = s.authn.issue_service_account_token(&claims, &audiences, expiration);
+    let (token, exp) = s
+        .authn
+        .issue_service_account_token(&claims, &audiences, expiration);
     let exp_ts = jiff::Timestamp::from_second(exp)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();

@@ -37,7 +37,10 @@ fn bookmark(served: &Served, shape: Shape, rev: i64, initial_end: bool) -> Value
 
 /// The ERROR event Kubernetes sends (inside a 200 stream) when the start revision is gone.
 fn too_old(requested: i64, compacted: i64) -> Value {
-    ApiError::gone(format!("too old resource version: {requested} ({compacted})")).to_status()
+    ApiError::gone(format!(
+        "too old resource version: {requested} ({compacted})"
+    ))
+    .to_status()
 }
 
 pub async fn serve(
@@ -54,13 +57,37 @@ pub async fn serve(
     let rv_match = q.get("resourceVersionMatch");
     if send_initial.is_some() {
         if rv_match != Some("NotOlderThan") {
-            return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")]));
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "ListOptions",
+                "",
+                &[berth_apimachinery::status::FieldError::forbidden(
+                    "resourceVersionMatch",
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                )],
+            ));
         }
         if !bookmarks && send_initial == Some(true) {
-            return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::forbidden("allowWatchBookmarks", "sendInitialEvents requires setting allowWatchBookmarks to true")]));
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "ListOptions",
+                "",
+                &[berth_apimachinery::status::FieldError::forbidden(
+                    "allowWatchBookmarks",
+                    "sendInitialEvents requires setting allowWatchBookmarks to true",
+                )],
+            ));
         }
     } else if rv_match.is_some() {
-        return Err(ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")]));
+        return Err(ApiError::invalid(
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            &[berth_apimachinery::status::FieldError::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )],
+        ));
     }
     let timeout = match q.int("timeoutSeconds")? {
         Some(t) if t > 0 => Duration::from_secs(t as u64),
@@ -70,7 +97,16 @@ pub async fn serve(
     let requested: i64 = match rv_param {
         None => 0,
         Some(v) => v.parse().map_err(|_| {
-            ApiError::invalid("meta.k8s.io", "ListOptions", "", &[berth_apimachinery::status::FieldError::invalid("resourceVersion", json!(v), "must be a valid integer")])
+            ApiError::invalid(
+                "meta.k8s.io",
+                "ListOptions",
+                "",
+                &[berth_apimachinery::status::FieldError::invalid(
+                    "resourceVersion",
+                    json!(v),
+                    "must be a valid integer",
+                )],
+            )
         })?,
     };
     let prefix = served.list_prefix(ns.as_deref());
@@ -107,7 +143,10 @@ pub async fn serve(
         }
         start_rev = rev;
         if send_initial == Some(true) {
-            head.push(event_line("BOOKMARK", &bookmark(&served, shape, start_rev, true)));
+            head.push(event_line(
+                "BOOKMARK",
+                &bookmark(&served, shape, start_rev, true),
+            ));
         }
     } else {
         start_rev = requested;
@@ -115,13 +154,22 @@ pub async fn serve(
 
     let mut resp_head = Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
-        .header(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+        .header(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )
+        .header(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
     resp_head = resp_head.header("X-Content-Type-Options", "nosniff");
 
     let store_stream = match s.store.watch(&prefix, start_rev).await {
         Ok(st) => st,
-        Err(berth_store::StoreError::Compacted { requested, compacted }) => {
+        Err(berth_store::StoreError::Compacted {
+            requested,
+            compacted,
+        }) => {
             let line = event_line("ERROR", &too_old(requested, compacted));
             return resp_head
                 .body(Body::from(line))
@@ -137,7 +185,10 @@ pub async fn serve(
         let out = match item {
             WatchItem::Progress(rev) => {
                 if bookmarks {
-                    Some(event_line("BOOKMARK", &bookmark(&served, shape, rev, false)))
+                    Some(event_line(
+                        "BOOKMARK",
+                        &bookmark(&served, shape, rev, false),
+                    ))
                 } else {
                     None
                 }

@@ -85,7 +85,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let machine = daemon::machine();
     println!(
         "machine: {} cores, {} GiB, load average at start {} (other load skews every figure)",
-        machine["cores"], machine["memory_gib"], machine["loadavg_at_start"]
+        machine["cores"],
+        machine["memory_gib"],
+        machine["loadavg_at_start"].as_str().unwrap_or("?")
     );
     report.meta("machine", machine);
     let (result, common) = match &cli.command {

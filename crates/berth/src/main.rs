@@ -6,7 +6,11 @@ mod up;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "berth", version, about = "Berth: a container cloud platform in one binary")]
+#[command(
+    name = "berth",
+    version,
+    about = "Berth: a container cloud platform in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -62,7 +62,14 @@ fn everyday_kubectl_commands() {
 
     // api-resources lists built-ins with short names and groups.
     let ar = berth.kubectl_ok(&["api-resources"]);
-    for needle in ["deployments", "deploy", "apps/v1", "customresourcedefinitions", "leases", "cronjobs"] {
+    for needle in [
+        "deployments",
+        "deploy",
+        "apps/v1",
+        "customresourcedefinitions",
+        "leases",
+        "cronjobs",
+    ] {
         assert!(ar.contains(needle), "api-resources lacks {needle}:\n{ar}");
     }
 
@@ -72,7 +79,11 @@ fn everyday_kubectl_commands() {
 
     // apply (create path) without validation.
     let out = berth.kubectl_stdin(&["apply", "--validate=false", "-f", "-"], Some(DEPLOYMENT));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("deployment.apps/web created"), "{text}");
     assert!(text.contains("configmap/settings created"), "{text}");
@@ -81,32 +92,116 @@ fn everyday_kubectl_commands() {
     let json = berth.kubectl_ok(&["get", "deployment", "web", "-n", "team-a", "-o", "json"]);
     let d: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(d["spec"]["replicas"], 2);
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 80);
-    assert!(d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].is_string());
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+        80
+    );
+    assert!(
+        d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .is_string()
+    );
     let yaml = berth.kubectl_ok(&["get", "configmap", "settings", "-n", "team-a", "-o", "yaml"]);
     assert!(yaml.contains("mode: fast"), "{yaml}");
 
     // label, annotate.
-    berth.kubectl_ok(&["label", "configmap", "settings", "-n", "team-a", "tier=backend"]);
-    berth.kubectl_ok(&["annotate", "configmap", "settings", "-n", "team-a", "owner=ops"]);
-    let labels = berth.kubectl_ok(&["get", "configmap", "-n", "team-a", "-l", "tier=backend", "-o", "name"]);
+    berth.kubectl_ok(&[
+        "label",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "tier=backend",
+    ]);
+    berth.kubectl_ok(&[
+        "annotate",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "owner=ops",
+    ]);
+    let labels = berth.kubectl_ok(&[
+        "get",
+        "configmap",
+        "-n",
+        "team-a",
+        "-l",
+        "tier=backend",
+        "-o",
+        "name",
+    ]);
     assert_eq!(labels.trim(), "configmap/settings");
-    let ann = berth.kubectl_ok(&["get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.metadata.annotations.owner}"]);
+    let ann = berth.kubectl_ok(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.metadata.annotations.owner}",
+    ]);
     assert_eq!(ann, "ops");
 
     // patch --type merge and --type json.
-    berth.kubectl_ok(&["patch", "configmap", "settings", "-n", "team-a", "--type", "merge", "-p", r#"{"data":{"mode":"slow"}}"#]);
-    berth.kubectl_ok(&["patch", "configmap", "settings", "-n", "team-a", "--type", "json", "-p", r#"[{"op":"add","path":"/data/extra","value":"1"}]"#]);
-    let data = berth.kubectl_ok(&["get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.data.mode},{.data.extra}"]);
+    berth.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"mode":"slow"}}"#,
+    ]);
+    berth.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/data/extra","value":"1"}]"#,
+    ]);
+    let data = berth.kubectl_ok(&[
+        "get",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.data.mode},{.data.extra}",
+    ]);
     assert_eq!(data, "slow,1");
 
     // A failing json patch test is reported, not applied.
-    let out = berth.kubectl(&["patch", "configmap", "settings", "-n", "team-a", "--type", "json", "-p", r#"[{"op":"test","path":"/data/mode","value":"fast"}]"#]);
+    let out = berth.kubectl(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"test","path":"/data/mode","value":"fast"}]"#,
+    ]);
     assert!(!out.status.success());
 
     // get -w streams changes until the server ends the watch.
     let mut watch = Command::new("kubectl")
-        .args(["get", "configmaps", "-n", "team-a", "-w", "--request-timeout=8s", "-o", "name"])
+        .args([
+            "get",
+            "configmaps",
+            "-n",
+            "team-a",
+            "-w",
+            "--request-timeout=8s",
+            "-o",
+            "name",
+        ])
         .env("KUBECONFIG", berth.kubeconfig())
         .env("HOME", &berth.dir)
         .stdout(Stdio::piped())
@@ -126,12 +221,25 @@ fn everyday_kubectl_commands() {
         lines
     });
     std::thread::sleep(Duration::from_millis(1500));
-    berth.kubectl_ok(&["create", "configmap", "watched", "-n", "team-a", "--from-literal=a=b"]);
+    berth.kubectl_ok(&[
+        "create",
+        "configmap",
+        "watched",
+        "-n",
+        "team-a",
+        "--from-literal=a=b",
+    ]);
     let lines = reader.join().expect("reader");
     let _ = watch.kill();
     let _ = watch.wait();
-    assert!(lines.iter().any(|l| l.contains("configmap/settings")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("configmap/watched")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("configmap/settings")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("configmap/watched")),
+        "{lines:?}"
+    );
 
     // delete, and the object is gone.
     let out = berth.kubectl_ok(&["delete", "configmap", "settings", "-n", "team-a"]);
@@ -145,7 +253,10 @@ fn everyday_kubectl_commands() {
     let out = berth.kubectl(&["create", "namespace", "Bad_Name"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is invalid") && err.contains("RFC 1123"), "{err}");
+    assert!(
+        err.contains("is invalid") && err.contains("RFC 1123"),
+        "{err}"
+    );
     let out = berth.kubectl(&["delete", "namespace", "default"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not be deleted"));

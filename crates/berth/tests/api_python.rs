@@ -13,7 +13,9 @@ fn python_kubernetes_client() {
         .is_ok_and(|s| s.success());
     if !has_client {
         // scripts/test.sh installs it; running `cargo test` alone may not have it.
-        eprintln!("!!!!!! SKIPPED: the Python `kubernetes` package is not installed (pip install kubernetes) !!!!!!");
+        eprintln!(
+            "!!!!!! SKIPPED: the Python `kubernetes` package is not installed (pip install kubernetes) !!!!!!"
+        );
         return;
     }
     let berth = Berth::start();

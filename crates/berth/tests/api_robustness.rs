@@ -27,7 +27,10 @@ async fn acknowledged_writes_survive_kill_9_and_watchers_resume() {
                     "data": {"i": i.to_string()}
                 }))
                 .expect("cm");
-                let created = cms.create(&PostParams::default(), &cm).await.expect("create");
+                let created = cms
+                    .create(&PostParams::default(), &cm)
+                    .await
+                    .expect("create");
                 acked.insert(name, created.metadata.resource_version.expect("rv"));
             }
             acked
@@ -38,13 +41,20 @@ async fn acknowledged_writes_survive_kill_9_and_watchers_resume() {
         acked.extend(t.await.expect("task"));
     }
     assert_eq!(acked.len(), 1000);
-    let last_rv = acked.values().filter_map(|v| v.parse::<i64>().ok()).max().expect("max rv");
+    let last_rv = acked
+        .values()
+        .filter_map(|v| v.parse::<i64>().ok())
+        .max()
+        .expect("max rv");
 
     berth.kill9();
     berth.restart();
     let client = berth.client().await;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
-    let list = cms.list(&ListParams::default()).await.expect("list after crash");
+    let list = cms
+        .list(&ListParams::default())
+        .await
+        .expect("list after crash");
     let found: BTreeMap<String, String> = list
         .items
         .into_iter()
@@ -53,7 +63,11 @@ async fn acknowledged_writes_survive_kill_9_and_watchers_resume() {
         .collect();
     assert_eq!(found.len(), 1000, "every acknowledged object survives");
     for (name, rv) in &acked {
-        assert_eq!(found.get(name), Some(rv), "{name} keeps its resourceVersion");
+        assert_eq!(
+            found.get(name),
+            Some(rv),
+            "{name} keeps its resourceVersion"
+        );
     }
 
     // A watch resumes from the last revision seen before the crash.
@@ -62,11 +76,20 @@ async fn acknowledged_writes_survive_kill_9_and_watchers_resume() {
         .await
         .expect("watch")
         .boxed();
-    let cm: ConfigMap = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "post-crash"}})).expect("cm");
-    cms.create(&PostParams::default(), &cm).await.expect("create");
-    let ev = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("event in time");
+    let cm: ConfigMap = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "post-crash"}}),
+    )
+    .expect("cm");
+    cms.create(&PostParams::default(), &cm)
+        .await
+        .expect("create");
+    let ev = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("event in time");
     match ev {
-        Some(Ok(WatchEvent::Added(c))) => assert_eq!(c.metadata.name.as_deref(), Some("post-crash")),
+        Some(Ok(WatchEvent::Added(c))) => {
+            assert_eq!(c.metadata.name.as_deref(), Some("post-crash"))
+        }
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -78,38 +101,108 @@ async fn bad_input_gets_kubernetes_errors_and_no_partial_write() {
     let url = berth.server_url();
     let token = berth.token();
     let post = |path: &str, ct: &str, body: Vec<u8>| {
-        http.post(format!("{url}{path}")).bearer_auth(&token).header("Content-Type", ct).body(body).send()
+        http.post(format!("{url}{path}"))
+            .bearer_auth(&token)
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
     };
     async fn status(r: reqwest::Response) -> (u16, serde_json::Value) {
         let code = r.status().as_u16();
-        let v = r.json::<serde_json::Value>().await.expect("Status body is JSON");
+        let v = r
+            .json::<serde_json::Value>()
+            .await
+            .expect("Status body is JSON");
         assert_eq!(v["kind"], "Status", "{v}");
         assert_eq!(v["code"], code, "{v}");
         (code, v)
     }
     let cms = "/api/v1/namespaces/default/configmaps";
 
-    let (code, v) = status(post(cms, "application/json", b"{\"apiVersion\": \"v1\", \"kind\":".to_vec()).await.expect("send")).await;
+    let (code, v) = status(
+        post(
+            cms,
+            "application/json",
+            b"{\"apiVersion\": \"v1\", \"kind\":".to_vec(),
+        )
+        .await
+        .expect("send"),
+    )
+    .await;
     assert_eq!((code, v["reason"].as_str()), (400, Some("BadRequest")));
 
-    let (code, _) = status(post(cms, "application/yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed".to_vec()).await.expect("send")).await;
+    let (code, _) = status(
+        post(
+            cms,
+            "application/yaml",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed".to_vec(),
+        )
+        .await
+        .expect("send"),
+    )
+    .await;
     assert_eq!(code, 400);
 
-    let (code, v) = status(post(cms, "application/json", json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}}).to_string().into_bytes()).await.expect("send")).await;
+    let (code, v) = status(
+        post(
+            cms,
+            "application/json",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}})
+                .to_string()
+                .into_bytes(),
+        )
+        .await
+        .expect("send"),
+    )
+    .await;
     assert_eq!(code, 400, "{v}");
 
-    let (code, v) = status(post(cms, "application/json", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Not_Valid"}}).to_string().into_bytes()).await.expect("send")).await;
+    let (code, v) = status(
+        post(
+            cms,
+            "application/json",
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Not_Valid"}})
+                .to_string()
+                .into_bytes(),
+        )
+        .await
+        .expect("send"),
+    )
+    .await;
     assert_eq!((code, v["reason"].as_str()), (422, Some("Invalid")));
-    assert!(v["message"].as_str().unwrap_or("").contains("metadata.name"), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("metadata.name"),
+        "{v}"
+    );
 
     let (code, v) = status(post(&format!("{cms}?fieldValidation=Strict"), "application/json", json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "strict"}, "dataa": {}}).to_string().into_bytes()).await.expect("send")).await;
     assert_eq!(code, 400, "{v}");
-    assert!(v["message"].as_str().unwrap_or("").contains("unknown field \"dataa\""), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown field \"dataa\""),
+        "{v}"
+    );
 
     // 3 MiB limit.
-    let big = format!("{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"big\"}},\"data\":{{\"x\":\"{}\"}}}}", "a".repeat(3 * 1024 * 1024 + 10));
-    let (code, v) = status(post(cms, "application/json", big.into_bytes()).await.expect("send")).await;
-    assert_eq!((code, v["reason"].as_str()), (413, Some("RequestEntityTooLarge")));
+    let big = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"big\"}},\"data\":{{\"x\":\"{}\"}}}}",
+        "a".repeat(3 * 1024 * 1024 + 10)
+    );
+    let (code, v) = status(
+        post(cms, "application/json", big.into_bytes())
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        (code, v["reason"].as_str()),
+        (413, Some("RequestEntityTooLarge"))
+    );
 
     // Unknown media type.
     let (code, _) = status(post(cms, "text/csv", b"a,b".to_vec()).await.expect("send")).await;
@@ -118,14 +211,30 @@ async fn bad_input_gets_kubernetes_errors_and_no_partial_write() {
     // Nothing above was written.
     let client = berth.client().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
-    let names: Vec<String> = api.list(&ListParams::default()).await.expect("list").items.into_iter().filter_map(|c| c.metadata.name).collect();
+    let names: Vec<String> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|c| c.metadata.name)
+        .collect();
     assert!(names.iter().all(|n| n == "kube-root-ca.crt"), "{names:?}");
 
     // Unknown resource and unauthenticated requests.
-    let r = http.get(format!("{url}/api/v1/namespaces/default/nothings")).bearer_auth(&token).send().await.expect("send");
+    let r = http
+        .get(format!("{url}/api/v1/namespaces/default/nothings"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     let (code, _) = status(r).await;
     assert_eq!(code, 404);
-    let r = http.get(format!("{url}/api/v1/namespaces")).send().await.expect("send");
+    let r = http
+        .get(format!("{url}/api/v1/namespaces"))
+        .send()
+        .await
+        .expect("send");
     let (code, _) = status(r).await;
     assert_eq!(code, 401);
     // Health and version need no credentials.
@@ -134,7 +243,11 @@ async fn bad_input_gets_kubernetes_errors_and_no_partial_write() {
         assert_eq!(r.status(), 200, "{p}");
         assert_eq!(r.text().await.expect("body"), "ok");
     }
-    let r = http.get(format!("{url}/version")).send().await.expect("send");
+    let r = http
+        .get(format!("{url}/version"))
+        .send()
+        .await
+        .expect("send");
     let v: serde_json::Value = r.json().await.expect("json");
     assert!(v["gitVersion"].as_str().unwrap_or("").starts_with("v1.33."));
 }

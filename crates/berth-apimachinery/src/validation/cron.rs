@@ -9,19 +9,13 @@ pub fn parse_standard(spec: &str) -> Result<(), String> {
     }
     let mut spec = spec;
     if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
-        let Some(i) = spec.find(' ') else {
-            return Err(format!(
-                "provided bad location {}: unknown time zone {}",
-                &spec[spec.find('=').map_or(0, |e| e + 1)..],
-                &spec[spec.find('=').map_or(0, |e| e + 1)..]
-            ));
-        };
         let eq = spec.find('=').map_or(0, |e| e + 1);
-        let tz = &spec[eq..i];
+        let end = spec.find(' ').unwrap_or(spec.len());
+        let tz = &spec[eq..end.max(eq)];
         if let Err(e) = load_location(tz) {
             return Err(format!("provided bad location {tz}: {e}"));
         }
-        spec = spec[i..].trim();
+        spec = spec[end..].trim();
     }
     if let Some(rest) = spec.strip_prefix('@') {
         return parse_descriptor(rest, spec);
@@ -38,7 +32,7 @@ pub fn parse_standard(spec: &str) -> Result<(), String> {
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
     const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-    let bounds: [(u64, u64, Option<(&[&str], u64)>); 5] = [
+    let bounds: [Bounds; 5] = [
         (0, 59, None),
         (0, 23, None),
         (1, 31, None),
@@ -52,6 +46,9 @@ pub fn parse_standard(spec: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// (minimum, maximum, optional names with the value of the first name).
+type Bounds = (u64, u64, Option<(&'static [&'static str], u64)>);
 
 fn parse_descriptor(rest: &str, spec: &str) -> Result<(), String> {
     match rest {
@@ -122,12 +119,7 @@ fn parse_int_or_name(expr: &str, names: Option<(&[&str], u64)>) -> Result<u64, S
     parse_int(expr)
 }
 
-fn get_range(
-    expr: &str,
-    min: u64,
-    max: u64,
-    names: Option<(&[&str], u64)>,
-) -> Result<(), String> {
+fn get_range(expr: &str, min: u64, max: u64, names: Option<(&[&str], u64)>) -> Result<(), String> {
     let range_and_step: Vec<&str> = expr.split('/').collect();
     let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
     let single = low_and_high.len() == 1;
@@ -160,7 +152,9 @@ fn get_range(
         ));
     }
     if end > max {
-        return Err(format!("end of range ({end}) above maximum ({max}): {expr}"));
+        return Err(format!(
+            "end of range ({end}) above maximum ({max}): {expr}"
+        ));
     }
     if start > end {
         return Err(format!(

@@ -54,7 +54,8 @@ fn validate_pod_spec_of(pod: &Value) -> Errs {
     let empty = json!({});
     let spec = get(pod, "spec").unwrap_or(&empty);
     let meta = get(pod, "metadata").unwrap_or(&empty);
-    let mut errs = validate_pod_specific_annotations(get(meta, "annotations"), spec, "metadata.annotations");
+    let mut errs =
+        validate_pod_specific_annotations(get(meta, "annotations"), spec, "metadata.annotations");
     errs.extend(validate_pod_spec(spec, "spec", true));
     if st(spec, "serviceAccountName").is_empty() {
         for (vi, vol) in arr(spec, "volumes").iter().enumerate() {
@@ -62,7 +63,9 @@ fn validate_pod_spec_of(pod: &Value) -> Errs {
                 for (si, src) in arr(p, "sources").iter().enumerate() {
                     if get(src, "serviceAccountToken").is_some() {
                         errs.push(FieldError::forbidden(
-                            format!("spec.volumes[{vi}].projected.sources[{si}].serviceAccountToken"),
+                            format!(
+                                "spec.volumes[{vi}].projected.sources[{si}].serviceAccountToken"
+                            ),
                             "must not be specified when serviceAccountName is not set",
                         ));
                     }
@@ -148,11 +151,8 @@ pub(super) fn validate_pod_update(new: &Value, old: &Value) -> Errs {
     errs.extend(validate_pod_annotation_updates(new, old));
 
     for list in ["containers", "initContainers"] {
-        let (e, stop) = validate_container_updates(
-            arr(nspec, list),
-            arr(ospec, list),
-            &format!("spec.{list}"),
-        );
+        let (e, stop) =
+            validate_container_updates(arr(nspec, list), arr(ospec, list), &format!("spec.{list}"));
         errs.extend(e);
         if stop {
             return errs;
@@ -171,15 +171,15 @@ pub(super) fn validate_pod_update(new: &Value, old: &Value) -> Errs {
                 ));
                 return errs;
             }
-            if let Some(o) = old_ads {
-                if o < n {
-                    errs.push(FieldError::invalid(
-                        "spec.activeDeadlineSeconds",
-                        json!(n),
-                        "must be less than or equal to previous value",
-                    ));
-                    return errs;
-                }
+            if let Some(o) = old_ads
+                && o < n
+            {
+                errs.push(FieldError::invalid(
+                    "spec.activeDeadlineSeconds",
+                    json!(n),
+                    "must be less than or equal to previous value",
+                ));
+                return errs;
             }
         }
         None => {
@@ -273,7 +273,8 @@ pub(super) fn validate_pod_update(new: &Value, old: &Value) -> Errs {
             }
         }
         let old_grace = int(ospec, "terminationGracePeriodSeconds");
-        if old_grace.is_some_and(|g| g < 0) && int(nspec, "terminationGracePeriodSeconds") == Some(1)
+        if old_grace.is_some_and(|g| g < 0)
+            && int(nspec, "terminationGracePeriodSeconds") == Some(1)
         {
             m.insert("terminationGracePeriodSeconds".into(), json!(old_grace));
         }
@@ -425,19 +426,23 @@ fn validate_pod_annotation_updates(new: &Value, old: &Value) -> Errs {
 }
 
 /// `ValidatePodSpecificAnnotations` (mirror pod and deletion cost).
-fn validate_pod_specific_annotations(annotations: Option<&Value>, spec: &Value, path: &str) -> Errs {
+fn validate_pod_specific_annotations(
+    annotations: Option<&Value>,
+    spec: &Value,
+    path: &str,
+) -> Errs {
     let mut errs = Vec::new();
     let Some(a) = annotations.and_then(Value::as_object) else {
         return errs;
     };
-    if let Some(v) = a.get("kubernetes.io/config.mirror") {
-        if st(spec, "nodeName").is_empty() {
-            errs.push(FieldError::invalid(
-                key(path, "kubernetes.io/config.mirror"),
-                v.clone(),
-                "must set spec.nodeName if mirror pod annotation is set",
-            ));
-        }
+    if let Some(v) = a.get("kubernetes.io/config.mirror")
+        && st(spec, "nodeName").is_empty()
+    {
+        errs.push(FieldError::invalid(
+            key(path, "kubernetes.io/config.mirror"),
+            v.clone(),
+            "must set spec.nodeName if mirror pod annotation is set",
+        ));
     }
     if let Some(v) = a.get("controller.kubernetes.io/pod-deletion-cost") {
         let ok = v
@@ -499,13 +504,22 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
             "",
         ));
     }
-    let vols = validate_volumes(&mut errs, arr(spec, "volumes"), &child(path, "volumes"), is_pod);
+    let vols = validate_volumes(
+        &mut errs,
+        arr(spec, "volumes"),
+        &child(path, "volumes"),
+        is_pod,
+    );
     let claim_names: BTreeSet<String> = arr(spec, "resourceClaims")
         .iter()
         .map(|c| st(c, "name").to_string())
         .filter(|n| !n.is_empty())
         .collect();
-    validate_pod_resource_claims(&mut errs, arr(spec, "resourceClaims"), &child(path, "resourceClaims"));
+    validate_pod_resource_claims(
+        &mut errs,
+        arr(spec, "resourceClaims"),
+        &child(path, "resourceClaims"),
+    );
     let restart_policy = st(spec, "restartPolicy");
     let host_users = spec
         .pointer("/securityContext/hostUsers")
@@ -518,7 +532,12 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
         restart_policy,
         host_users,
     };
-    validate_containers(&mut errs, arr(spec, "containers"), &child(path, "containers"), &ctx);
+    validate_containers(
+        &mut errs,
+        arr(spec, "containers"),
+        &child(path, "containers"),
+        &ctx,
+    );
     validate_init_containers(
         &mut errs,
         arr(spec, "initContainers"),
@@ -571,17 +590,17 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
     }
     validate_pod_security_context(&mut errs, spec, path);
     for (i, s) in arr(spec, "imagePullSecrets").iter().enumerate() {
-        if let Some(m) = s.as_object() {
-            if m.keys().any(|k| k != "name") {
-                errs.push(invalid_raw(
-                    format!("{path}.imagePullSecrets[{i}]"),
-                    &format!(
-                        "core.LocalObjectReference{{Name:{}}}",
-                        names::go_quote(st(s, "name"))
-                    ),
-                    "only name may be set",
-                ));
-            }
+        if let Some(m) = s.as_object()
+            && m.keys().any(|k| k != "name")
+        {
+            errs.push(invalid_raw(
+                format!("{path}.imagePullSecrets[{i}]"),
+                &format!(
+                    "core.LocalObjectReference{{Name:{}}}",
+                    names::go_quote(st(s, "name"))
+                ),
+                "only name may be set",
+            ));
         }
     }
     if let Some(aff) = get(spec, "affinity") {
@@ -604,9 +623,17 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
             errs.push(FieldError::duplicate(p, json!(name)));
         }
     }
-    validate_topology_spread(&mut errs, arr(spec, "topologySpreadConstraints"), &child(path, "topologySpreadConstraints"));
+    validate_topology_spread(
+        &mut errs,
+        arr(spec, "topologySpreadConstraints"),
+        &child(path, "topologySpreadConstraints"),
+    );
     if !host_users {
-        for (k, p) in [("hostNetwork", "hostNetwork"), ("hostPID", "HostPID"), ("hostIPC", "HostIPC")] {
+        for (k, p) in [
+            ("hostNetwork", "hostNetwork"),
+            ("hostPID", "HostPID"),
+            ("hostIPC", "HostIPC"),
+        ] {
             if boolean(spec, k) == Some(true) {
                 errs.push(FieldError::forbidden(
                     child(path, p),
@@ -623,14 +650,14 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
     if !node.is_empty() {
         dns1123_subdomain(&mut errs, node, &child(path, "nodeName"));
     }
-    if let Some(v) = int(spec, "activeDeadlineSeconds") {
-        if !(1..=MAX_INT32).contains(&v) {
-            errs.push(FieldError::invalid(
-                child(path, "activeDeadlineSeconds"),
-                json!(v),
-                inclusive_range_error(1, MAX_INT32),
-            ));
-        }
+    if let Some(v) = int(spec, "activeDeadlineSeconds")
+        && !(1..=MAX_INT32).contains(&v)
+    {
+        errs.push(FieldError::invalid(
+            child(path, "activeDeadlineSeconds"),
+            json!(v),
+            inclusive_range_error(1, MAX_INT32),
+        ));
     }
     let hostname = st(spec, "hostname");
     if !hostname.is_empty() {
@@ -640,11 +667,23 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
     if !subdomain.is_empty() {
         dns1123_label(&mut errs, subdomain, &child(path, "subdomain"));
     }
-    validate_tolerations(&mut errs, arr(spec, "tolerations"), &child(path, "tolerations"));
+    validate_tolerations(
+        &mut errs,
+        arr(spec, "tolerations"),
+        &child(path, "tolerations"),
+    );
     for (i, ha) in arr(spec, "hostAliases").iter().enumerate() {
-        valid_ip(&mut errs, st(ha, "ip"), &format!("{path}.hostAliases[{i}].ip"));
+        valid_ip(
+            &mut errs,
+            st(ha, "ip"),
+            &format!("{path}.hostAliases[{i}].ip"),
+        );
         for (j, h) in strings(ha, "hostnames").iter().enumerate() {
-            dns1123_subdomain(&mut errs, h, &format!("{path}.hostAliases[{i}].hostnames[{j}]"));
+            dns1123_subdomain(
+                &mut errs,
+                h,
+                &format!("{path}.hostAliases[{i}].hostnames[{j}]"),
+            );
         }
     }
     let pc = st(spec, "priorityClassName");
@@ -673,7 +712,10 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, is_pod: bool) -> Errs 
     if let Some(os) = get(spec, "os") {
         let name = st(os, "name");
         if name.is_empty() {
-            errs.push(FieldError::required(format!("{path}.os.name"), "cannot be empty"));
+            errs.push(FieldError::required(
+                format!("{path}.os.name"),
+                "cannot be empty",
+            ));
         } else if name != "linux" && name != "windows" {
             errs.push(FieldError::not_supported(
                 child(path, "os"),
@@ -805,13 +847,13 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
         "emptyDir" => {
             if let Some(sl) = get(src, "sizeLimit") {
                 let mut tmp = Vec::new();
-                if let Some(q) = parse_quantity(&mut tmp, sl, &child(&p, "sizeLimit")) {
-                    if q.sign() < 0 {
-                        errs.push(FieldError::forbidden(
-                            child(&p, "sizeLimit"),
-                            "SizeLimit field must be a valid resource quantity",
-                        ));
-                    }
+                if let Some(q) = parse_quantity(&mut tmp, sl, &child(&p, "sizeLimit"))
+                    && q.sign() < 0
+                {
+                    errs.push(FieldError::forbidden(
+                        child(&p, "sizeLimit"),
+                        "SizeLimit field must be a valid resource quantity",
+                    ));
                 }
                 errs.extend(tmp);
             }
@@ -835,7 +877,11 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
                     "Socket",
                 ];
                 if !TYPES.contains(&t) {
-                    errs.push(FieldError::not_supported(child(&p, "type"), json!(t), TYPES));
+                    errs.push(FieldError::not_supported(
+                        child(&p, "type"),
+                        json!(t),
+                        TYPES,
+                    ));
                 }
             }
         }
@@ -846,26 +892,26 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
         "gcePersistentDisk" => {
             let pp = child(path, "persistentDisk");
             require_fields(errs, src, &pp, &["pdName"]);
-            if let Some(part) = int(src, "partition") {
-                if !(0..=255).contains(&part) {
-                    errs.push(FieldError::invalid(
-                        child(&pp, "partition"),
-                        json!(part),
-                        inclusive_range_error(1, 255),
-                    ));
-                }
+            if let Some(part) = int(src, "partition")
+                && !(0..=255).contains(&part)
+            {
+                errs.push(FieldError::invalid(
+                    child(&pp, "partition"),
+                    json!(part),
+                    inclusive_range_error(1, 255),
+                ));
             }
         }
         "awsElasticBlockStore" => {
             require_fields(errs, src, &p, &["volumeID"]);
-            if let Some(part) = int(src, "partition") {
-                if !(0..=255).contains(&part) {
-                    errs.push(FieldError::invalid(
-                        child(&p, "partition"),
-                        json!(part),
-                        inclusive_range_error(1, 255),
-                    ));
-                }
+            if let Some(part) = int(src, "partition")
+                && !(0..=255).contains(&part)
+            {
+                errs.push(FieldError::invalid(
+                    child(&p, "partition"),
+                    json!(part),
+                    inclusive_range_error(1, 255),
+                ));
             }
         }
         "secret" => {
@@ -895,14 +941,14 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
         }
         "iscsi" => {
             require_fields(errs, src, &p, &["targetPortal", "iqn"]);
-            if let Some(lun) = int(src, "lun") {
-                if !(0..=255).contains(&lun) {
-                    errs.push(FieldError::invalid(
-                        child(&p, "lun"),
-                        json!(lun),
-                        inclusive_range_error(0, 255),
-                    ));
-                }
+            if let Some(lun) = int(src, "lun")
+                && !(0..=255).contains(&lun)
+            {
+                errs.push(FieldError::invalid(
+                    child(&p, "lun"),
+                    json!(lun),
+                    inclusive_range_error(0, 255),
+                ));
             }
         }
         "glusterfs" => require_fields(errs, src, &p, &["endpoints", "path"]),
@@ -941,13 +987,11 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
                 downward_api_file(errs, item, &p);
             }
         }
-        "fc" => {
-            if arr(src, "targetWWNs").is_empty() && arr(src, "wwids").is_empty() {
-                errs.push(FieldError::required(
-                    child(&p, "targetWWNs"),
-                    "must specify either targetWWNs or wwids, but not both",
-                ));
-            }
+        "fc" if arr(src, "targetWWNs").is_empty() && arr(src, "wwids").is_empty() => {
+            errs.push(FieldError::required(
+                child(&p, "targetWWNs"),
+                "must specify either targetWWNs or wwids, but not both",
+            ));
         }
         "flexVolume" => require_fields(errs, src, &p, &["driver"]),
         "azureFile" => require_fields(errs, src, &p, &["secretName", "shareName"]),
@@ -980,7 +1024,11 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
             } else if let Some(t) = get(src, "volumeClaimTemplate") {
                 let empty = json!({});
                 let spec = get(t, "spec").unwrap_or(&empty);
-                super::misc::validate_pvc_spec(errs, spec, &format!("{p}.volumeClaimTemplate.spec"));
+                super::misc::validate_pvc_spec(
+                    errs,
+                    spec,
+                    &format!("{p}.volumeClaimTemplate.spec"),
+                );
             }
         }
         "image" => {
@@ -994,22 +1042,34 @@ fn validate_one_source(errs: &mut Errs, kind: &str, src: &Value, path: &str, is_
 }
 
 fn file_mode(errs: &mut Errs, src: &Value, field: &str, path: &str) {
-    if let Some(m) = int(src, field) {
-        if !(0..=0o777).contains(&m) {
-            errs.push(FieldError::invalid(child(path, field), json!(m), FILE_MODE_MSG));
-        }
+    if let Some(m) = int(src, field)
+        && !(0..=0o777).contains(&m)
+    {
+        errs.push(FieldError::invalid(
+            child(path, field),
+            json!(m),
+            FILE_MODE_MSG,
+        ));
     }
 }
 
 fn path_no_backsteps(errs: &mut Errs, target: &str, path: &str) {
     if target.replace('\\', "/").split('/').any(|p| p == "..") {
-        errs.push(FieldError::invalid(path, json!(target), "must not contain '..'"));
+        errs.push(FieldError::invalid(
+            path,
+            json!(target),
+            "must not contain '..'",
+        ));
     }
 }
 
 fn local_descending_path(errs: &mut Errs, target: &str, path: &str) {
     if target.starts_with('/') {
-        errs.push(FieldError::invalid(path, json!(target), "must be a relative path"));
+        errs.push(FieldError::invalid(
+            path,
+            json!(target),
+            "must be a relative path",
+        ));
     }
     path_no_backsteps(errs, target, path);
 }
@@ -1017,7 +1077,11 @@ fn local_descending_path(errs: &mut Errs, target: &str, path: &str) {
 fn local_non_reserved_path(errs: &mut Errs, target: &str, path: &str) {
     local_descending_path(errs, target, path);
     if target.starts_with("..") && !target.starts_with("../") {
-        errs.push(FieldError::invalid(path, json!(target), "must not start with '..'"));
+        errs.push(FieldError::invalid(
+            path,
+            json!(target),
+            "must not start with '..'",
+        ));
     }
 }
 
@@ -1100,21 +1164,22 @@ fn object_field_selector(errs: &mut Errs, fs: &Value, allowed: &[&str], path: &s
         return;
     }
     // Subscripted paths: metadata.labels['key'] / metadata.annotations['key'].
-    if let Some(open) = field_path.find("['") {
-        if field_path.ends_with("']") && open + 2 <= field_path.len() - 2 {
-            let base = &field_path[..open];
-            let sub = &field_path[open + 2..field_path.len() - 2];
-            match base {
-                "metadata.annotations" => qualified_name(errs, &sub.to_lowercase(), path),
-                "metadata.labels" => qualified_name(errs, sub, path),
-                _ => errs.push(FieldError::invalid(
-                    path,
-                    json!(base),
-                    "does not support subscript",
-                )),
-            }
-            return;
+    if let Some(open) = field_path.find("['")
+        && field_path.ends_with("']")
+        && open + 2 <= field_path.len() - 2
+    {
+        let base = &field_path[..open];
+        let sub = &field_path[open + 2..field_path.len() - 2];
+        match base {
+            "metadata.annotations" => qualified_name(errs, &sub.to_lowercase(), path),
+            "metadata.labels" => qualified_name(errs, sub, path),
+            _ => errs.push(FieldError::invalid(
+                path,
+                json!(base),
+                "does not support subscript",
+            )),
         }
+        return;
     }
     if !allowed.contains(&field_path) {
         errs.push(FieldError::not_supported(
@@ -1143,27 +1208,31 @@ fn resource_field_selector(errs: &mut Errs, rf: &Value, path: &str, volume: bool
     }
     if let Some(d) = get(rf, "divisor") {
         let mut tmp = Vec::new();
-        if let Some(q) = parse_quantity(&mut tmp, d, &child(path, "divisor")) {
-            if !q.is_zero() {
-                let s = q.canonical();
-                let (ok, what) = match resource {
-                    "limits.cpu" | "requests.cpu" => (
-                        matches!(s.as_str(), "1m" | "1"),
-                        "only divisor's values 1m and 1 are supported with the cpu resource",
-                    ),
-                    "limits.memory" | "requests.memory" => (
-                        is_byte_divisor(&s),
-                        "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the memory resource",
-                    ),
-                    "limits.ephemeral-storage" | "requests.ephemeral-storage" => (
-                        is_byte_divisor(&s),
-                        "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the local ephemeral storage resource",
-                    ),
-                    _ => (true, ""),
-                };
-                if !ok {
-                    errs.push(FieldError::invalid(child(path, "divisor"), json!(resource), what));
-                }
+        if let Some(q) = parse_quantity(&mut tmp, d, &child(path, "divisor"))
+            && !q.is_zero()
+        {
+            let s = q.canonical();
+            let (ok, what) = match resource {
+                "limits.cpu" | "requests.cpu" => (
+                    matches!(s.as_str(), "1m" | "1"),
+                    "only divisor's values 1m and 1 are supported with the cpu resource",
+                ),
+                "limits.memory" | "requests.memory" => (
+                    is_byte_divisor(&s),
+                    "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the memory resource",
+                ),
+                "limits.ephemeral-storage" | "requests.ephemeral-storage" => (
+                    is_byte_divisor(&s),
+                    "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the local ephemeral storage resource",
+                ),
+                _ => (true, ""),
+            };
+            if !ok {
+                errs.push(FieldError::invalid(
+                    child(path, "divisor"),
+                    json!(resource),
+                    what,
+                ));
             }
         }
         errs.extend(tmp);
@@ -1173,7 +1242,18 @@ fn resource_field_selector(errs: &mut Errs, rf: &Value, path: &str, volume: bool
 fn is_byte_divisor(s: &str) -> bool {
     matches!(
         s,
-        "1" | "1k" | "1M" | "1G" | "1T" | "1P" | "1E" | "1Ki" | "1Mi" | "1Gi" | "1Ti" | "1Pi" | "1Ei"
+        "1" | "1k"
+            | "1M"
+            | "1G"
+            | "1T"
+            | "1P"
+            | "1E"
+            | "1Ki"
+            | "1Mi"
+            | "1Gi"
+            | "1Ti"
+            | "1Pi"
+            | "1Ei"
     )
 }
 
@@ -1316,14 +1396,12 @@ fn validate_probes(errs: &mut Errs, c: &Value, p: &str, grace: Option<i64>) {
                     ));
                 }
             }
-            if readiness {
-                if let Some(t) = get(probe, "terminationGracePeriodSeconds") {
-                    errs.push(FieldError::invalid(
-                        child(&pp, "terminationGracePeriodSeconds"),
-                        t.clone(),
-                        "must not be set for readinessProbes",
-                    ));
-                }
+            if readiness && let Some(t) = get(probe, "terminationGracePeriodSeconds") {
+                errs.push(FieldError::invalid(
+                    child(&pp, "terminationGracePeriodSeconds"),
+                    t.clone(),
+                    "must not be set for readinessProbes",
+                ));
             }
         }
     }
@@ -1364,7 +1442,12 @@ fn validate_init_containers(
             }
             validate_probes(errs, c, &p, ctx.grace);
         } else {
-            for k in ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"] {
+            for k in [
+                "lifecycle",
+                "livenessProbe",
+                "readinessProbe",
+                "startupProbe",
+            ] {
                 if get(c, k).is_some() {
                     errs.push(FieldError::forbidden(
                         child(&p, k),
@@ -1382,7 +1465,10 @@ fn validate_ephemeral_containers(errs: &mut Errs, spec: &Value, path: &str, ctx:
         return;
     }
     let mut other: BTreeSet<&str> = BTreeSet::new();
-    for c in arr(spec, "containers").iter().chain(arr(spec, "initContainers")) {
+    for c in arr(spec, "containers")
+        .iter()
+        .chain(arr(spec, "initContainers"))
+    {
         other.insert(st(c, "name"));
     }
     let mut all = other.clone();
@@ -1488,8 +1574,18 @@ fn validate_container_common(errs: &mut Errs, c: &Value, path: &str, ctx: &Ctx<'
     validate_env(errs, arr(c, "env"), &child(path, "env"));
     validate_env_from(errs, arr(c, "envFrom"), &child(path, "envFrom"));
     validate_volume_mounts(errs, c, &devices, ctx.vols, &child(path, "volumeMounts"));
-    validate_volume_devices(errs, arr(c, "volumeDevices"), &mounts, ctx.vols, &child(path, "volumeDevices"));
-    pull_policy(errs, st(c, "imagePullPolicy"), &child(path, "imagePullPolicy"));
+    validate_volume_devices(
+        errs,
+        arr(c, "volumeDevices"),
+        &mounts,
+        ctx.vols,
+        &child(path, "volumeDevices"),
+    );
+    pull_policy(
+        errs,
+        st(c, "imagePullPolicy"),
+        &child(path, "imagePullPolicy"),
+    );
     let empty = json!({});
     validate_resource_requirements(
         errs,
@@ -1497,7 +1593,12 @@ fn validate_container_common(errs: &mut Errs, c: &Value, path: &str, ctx: &Ctx<'
         ctx.claims,
         &child(path, "resources"),
     );
-    validate_resize_policy(errs, arr(c, "resizePolicy"), &child(path, "resizePolicy"), ctx.restart_policy);
+    validate_resize_policy(
+        errs,
+        arr(c, "resizePolicy"),
+        &child(path, "resizePolicy"),
+        ctx.restart_policy,
+    );
     if let Some(sc) = get(c, "securityContext") {
         validate_security_context(errs, sc, &child(path, "securityContext"), ctx.host_users);
     }
@@ -1526,7 +1627,11 @@ fn validate_resize_policy(errs: &mut Errs, list: &[Value], path: &str, pod_resta
         match rn {
             "cpu" | "memory" => {}
             "" => errs.push(FieldError::required(path, "")),
-            other => errs.push(FieldError::not_supported(path, json!(other), &["cpu", "memory"])),
+            other => errs.push(FieldError::not_supported(
+                path,
+                json!(other),
+                &["cpu", "memory"],
+            )),
         }
         match rp {
             "NotRequired" | "RestartContainer" => {}
@@ -1567,7 +1672,11 @@ fn validate_container_ports(errs: &mut Errs, ports: &[Value], path: &str) {
             errs.push(FieldError::required(child(&ip, "containerPort"), ""));
         } else {
             for m in is_valid_port_num(cp) {
-                errs.push(FieldError::invalid(child(&ip, "containerPort"), json!(cp), m));
+                errs.push(FieldError::invalid(
+                    child(&ip, "containerPort"),
+                    json!(cp),
+                    m,
+                ));
             }
         }
         let hp = int(p, "hostPort").unwrap_or(0);
@@ -1722,7 +1831,11 @@ fn validate_volume_mounts(
             errs.push(FieldError::required(child(&ip, "mountPath"), ""));
         }
         if !mountpoints.insert(mp) {
-            errs.push(FieldError::invalid(child(&ip, "mountPath"), json!(mp), "must be unique"));
+            errs.push(FieldError::invalid(
+                child(&ip, "mountPath"),
+                json!(mp),
+                "must be unique",
+            ));
         }
         if devices.contains_key(name) {
             errs.push(FieldError::invalid(
@@ -1835,7 +1948,11 @@ fn validate_volume_devices(
             errs.push(FieldError::required(child(&ip, "name"), ""));
         }
         if names_seen.contains(name) {
-            errs.push(FieldError::invalid(child(&ip, "name"), json!(name), "must be unique"));
+            errs.push(FieldError::invalid(
+                child(&ip, "name"),
+                json!(name),
+                "must be unique",
+            ));
         }
         if kind.is_some() && !is_pvc {
             errs.push(FieldError::invalid(
@@ -1851,7 +1968,11 @@ fn validate_volume_devices(
             errs.push(FieldError::required(child(&ip, "devicePath"), ""));
         }
         if paths.contains(dp) {
-            errs.push(FieldError::invalid(child(&ip, "devicePath"), json!(dp), "must be unique"));
+            errs.push(FieldError::invalid(
+                child(&ip, "devicePath"),
+                json!(dp),
+                "must be unique",
+            ));
         }
         if !dp.is_empty() && dp.replace('\\', "/").split('/').any(|p| p == "..") {
             errs.push(FieldError::invalid(
@@ -1897,14 +2018,14 @@ fn validate_probe(errs: &mut Errs, probe: &Value, grace: Option<i64>, path: &str
     ] {
         nonneg(errs, Some(int(probe, f).unwrap_or(0)), &child(path, f));
     }
-    if let Some(t) = int(probe, "terminationGracePeriodSeconds") {
-        if t <= 0 {
-            errs.push(FieldError::invalid(
-                child(path, "terminationGracePeriodSeconds"),
-                json!(t),
-                "must be greater than 0",
-            ));
-        }
+    if let Some(t) = int(probe, "terminationGracePeriodSeconds")
+        && t <= 0
+    {
+        errs.push(FieldError::invalid(
+            child(path, "terminationGracePeriodSeconds"),
+            json!(t),
+            "must be greater than 0",
+        ));
     }
 }
 
@@ -1921,15 +2042,16 @@ fn validate_handler(errs: &mut Errs, h: &Value, grace: Option<i64>, path: &str, 
         };
         let p = child(path, k);
         if num > 0 {
-            errs.push(FieldError::forbidden(p, "may not specify more than 1 handler type"));
+            errs.push(FieldError::forbidden(
+                p,
+                "may not specify more than 1 handler type",
+            ));
             continue;
         }
         num += 1;
         match *k {
-            "exec" => {
-                if arr(x, "command").is_empty() {
-                    errs.push(FieldError::required(child(&p, "command"), ""));
-                }
+            "exec" if arr(x, "command").is_empty() => {
+                errs.push(FieldError::required(child(&p, "command"), ""));
             }
             "httpGet" => {
                 if st(x, "path").is_empty() {
@@ -1960,16 +2082,16 @@ fn validate_handler(errs: &mut Errs, h: &Value, grace: Option<i64>, path: &str, 
             }
             "sleep" => {
                 let secs = int(x, "seconds").unwrap_or(0);
-                if let Some(g) = grace {
-                    if secs < 0 || secs > g {
-                        errs.push(FieldError::invalid(
-                            p,
-                            json!(secs),
-                            format!(
-                                "must be non-negative and less than terminationGracePeriodSeconds ({g})"
-                            ),
-                        ));
-                    }
+                if let Some(g) = grace
+                    && (secs < 0 || secs > g)
+                {
+                    errs.push(FieldError::invalid(
+                        p,
+                        json!(secs),
+                        format!(
+                            "must be non-negative and less than terminationGracePeriodSeconds ({g})"
+                        ),
+                    ));
                 }
             }
             _ => {}
@@ -2124,10 +2246,18 @@ pub(crate) fn validate_resource_quantity_value(
     path: &str,
 ) {
     if q.sign() < 0 {
-        errs.push(FieldError::invalid(path, json!(q.canonical()), IS_NEGATIVE_MSG));
+        errs.push(FieldError::invalid(
+            path,
+            json!(q.canonical()),
+            IS_NEGATIVE_MSG,
+        ));
     }
     if is_integer_resource_name(resource) && q.milli_value() % 1000 != 0 {
-        errs.push(FieldError::invalid(path, json!(q.canonical()), "must be an integer"));
+        errs.push(FieldError::invalid(
+            path,
+            json!(q.canonical()),
+            "must be an integer",
+        ));
     }
 }
 
@@ -2202,7 +2332,10 @@ pub(crate) fn validate_resource_requirements(
         }
     }
     if !lim_cpu_mem && !req_cpu_mem && (req_huge || lim_huge) {
-        errs.push(FieldError::forbidden(path, "HugePages require cpu or memory"));
+        errs.push(FieldError::forbidden(
+            path,
+            "HugePages require cpu or memory",
+        ));
     }
     // Claims must name entries of spec.resourceClaims.
     let mut seen = BTreeSet::new();
@@ -2228,13 +2361,7 @@ pub(crate) fn validate_resource_requirements(
                 detail.push_str(" which is empty");
             } else {
                 detail.push_str(": ");
-                detail.push_str(
-                    &claim_names
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                );
+                detail.push_str(&claim_names.iter().cloned().collect::<Vec<_>>().join(", "));
             }
             errs.push(FieldError::new(
                 FieldErrorKind::NotFound,
@@ -2251,14 +2378,14 @@ pub(crate) fn validate_resource_requirements(
 // ---------------------------------------------------------------------------------------------
 
 fn id_range(errs: &mut Errs, v: Option<i64>, path: &str) {
-    if let Some(id) = v {
-        if !(0..=MAX_INT32).contains(&id) {
-            errs.push(FieldError::invalid(
-                path,
-                json!(id),
-                inclusive_range_error(0, MAX_INT32),
-            ));
-        }
+    if let Some(id) = v
+        && !(0..=MAX_INT32).contains(&id)
+    {
+        errs.push(FieldError::invalid(
+            path,
+            json!(id),
+            inclusive_range_error(0, MAX_INT32),
+        ));
     }
 }
 
@@ -2270,7 +2397,10 @@ fn seccomp_profile(errs: &mut Errs, sp: Option<&Value>, path: &str) {
     let tp = child(path, "type");
     match t {
         "Localhost" | "RuntimeDefault" | "Unconfined" => {}
-        "" => errs.push(FieldError::required(tp, "type is required when seccompProfile is set")),
+        "" => errs.push(FieldError::required(
+            tp,
+            "type is required when seccompProfile is set",
+        )),
         other => errs.push(FieldError::not_supported(
             tp,
             json!(other),
@@ -2352,7 +2482,11 @@ fn validate_security_context(errs: &mut Errs, sc: &Value, path: &str, host_users
     if let Some(pm) = get(sc, "procMount").and_then(Value::as_str) {
         let p = child(path, "procMount");
         if pm != "Default" && pm != "Unmasked" {
-            errs.push(FieldError::not_supported(p.clone(), json!(pm), &["Default", "Unmasked"]));
+            errs.push(FieldError::not_supported(
+                p.clone(),
+                json!(pm),
+                &["Default", "Unmasked"],
+            ));
         }
         if host_users && pm == "Unmasked" {
             errs.push(FieldError::invalid(
@@ -2362,7 +2496,11 @@ fn validate_security_context(errs: &mut Errs, sc: &Value, path: &str, host_users
             ));
         }
     }
-    seccomp_profile(errs, get(sc, "seccompProfile"), &child(path, "seccompProfile"));
+    seccomp_profile(
+        errs,
+        get(sc, "seccompProfile"),
+        &child(path, "seccompProfile"),
+    );
     if boolean(sc, "allowPrivilegeEscalation") == Some(false) {
         if boolean(sc, "privileged") == Some(true) {
             errs.push(FieldError::invalid(
@@ -2383,7 +2521,11 @@ fn validate_security_context(errs: &mut Errs, sc: &Value, path: &str, host_users
             ));
         }
     }
-    app_armor_profile(errs, get(sc, "appArmorProfile"), &child(path, "appArmorProfile"));
+    app_armor_profile(
+        errs,
+        get(sc, "appArmorProfile"),
+        &child(path, "appArmorProfile"),
+    );
 }
 
 fn validate_pod_security_context(errs: &mut Errs, spec: &Value, path: &str) {
@@ -2397,7 +2539,8 @@ fn validate_pod_security_context(errs: &mut Errs, spec: &Value, path: &str) {
     for (i, g) in arr(sc, "supplementalGroups").iter().enumerate() {
         id_range(errs, g.as_i64(), &format!("{p}.supplementalGroups[{i}]"));
     }
-    if boolean(spec, "shareProcessNamespace") == Some(true) && boolean(spec, "hostPID") == Some(true)
+    if boolean(spec, "shareProcessNamespace") == Some(true)
+        && boolean(spec, "hostPID") == Some(true)
     {
         errs.push(FieldError::invalid(
             child(&p, "shareProcessNamespace"),
@@ -2421,34 +2564,45 @@ fn validate_pod_security_context(errs: &mut Errs, spec: &Value, path: &str) {
             errs.push(FieldError::duplicate(np, json!(name)));
         }
     }
-    if let Some(pol) = get(sc, "fsGroupChangePolicy").and_then(Value::as_str) {
-        if pol != "OnRootMismatch" && pol != "Always" {
-            errs.push(FieldError::not_supported(
-                child(&p, "fsGroupChangePolicy"),
-                json!(pol),
-                &["Always", "OnRootMismatch"],
-            ));
-        }
+    if let Some(pol) = get(sc, "fsGroupChangePolicy").and_then(Value::as_str)
+        && pol != "OnRootMismatch"
+        && pol != "Always"
+    {
+        errs.push(FieldError::not_supported(
+            child(&p, "fsGroupChangePolicy"),
+            json!(pol),
+            &["Always", "OnRootMismatch"],
+        ));
     }
-    seccomp_profile(errs, get(sc, "seccompProfile"), &child(&p, "seccompProfile"));
-    app_armor_profile(errs, get(sc, "appArmorProfile"), &child(&p, "appArmorProfile"));
-    if let Some(pol) = get(sc, "supplementalGroupsPolicy").and_then(Value::as_str) {
-        if pol != "Merge" && pol != "Strict" {
-            errs.push(FieldError::not_supported(
-                child(&p, "supplementalGroupsPolicy"),
-                json!(pol),
-                &["Merge", "Strict"],
-            ));
-        }
+    seccomp_profile(
+        errs,
+        get(sc, "seccompProfile"),
+        &child(&p, "seccompProfile"),
+    );
+    app_armor_profile(
+        errs,
+        get(sc, "appArmorProfile"),
+        &child(&p, "appArmorProfile"),
+    );
+    if let Some(pol) = get(sc, "supplementalGroupsPolicy").and_then(Value::as_str)
+        && pol != "Merge"
+        && pol != "Strict"
+    {
+        errs.push(FieldError::not_supported(
+            child(&p, "supplementalGroupsPolicy"),
+            json!(pol),
+            &["Merge", "Strict"],
+        ));
     }
-    if let Some(pol) = get(sc, "seLinuxChangePolicy").and_then(Value::as_str) {
-        if pol != "MountOption" && pol != "Recursive" {
-            errs.push(FieldError::not_supported(
-                child(&p, "seLinuxChangePolicy"),
-                json!(pol),
-                &["MountOption", "Recursive"],
-            ));
-        }
+    if let Some(pol) = get(sc, "seLinuxChangePolicy").and_then(Value::as_str)
+        && pol != "MountOption"
+        && pol != "Recursive"
+    {
+        errs.push(FieldError::not_supported(
+            child(&p, "seLinuxChangePolicy"),
+            json!(pol),
+            &["MountOption", "Recursive"],
+        ));
     }
 }
 
@@ -2593,7 +2747,12 @@ fn node_selector_requirement(errs: &mut Errs, rq: &Value, path: &str, check_valu
 
 fn node_selector_term(errs: &mut Errs, term: &Value, path: &str, check_values: bool) {
     for (j, rq) in arr(term, "matchExpressions").iter().enumerate() {
-        node_selector_requirement(errs, rq, &format!("{path}.matchExpressions[{j}]"), check_values);
+        node_selector_requirement(
+            errs,
+            rq,
+            &format!("{path}.matchExpressions[{j}]"),
+            check_values,
+        );
     }
     for (j, rq) in arr(term, "matchFields").iter().enumerate() {
         let p = format!("{path}.matchFields[{j}]");
@@ -2632,7 +2791,10 @@ pub(crate) fn node_selector(errs: &mut Errs, ns: &Value, path: &str) {
     let tp = child(path, "nodeSelectorTerms");
     let terms = arr(ns, "nodeSelectorTerms");
     if terms.is_empty() {
-        errs.push(FieldError::required(tp, "must have at least one node selector term"));
+        errs.push(FieldError::required(
+            tp,
+            "must have at least one node selector term",
+        ));
         return;
     }
     for (i, t) in terms.iter().enumerate() {
@@ -2642,17 +2804,26 @@ pub(crate) fn node_selector(errs: &mut Errs, ns: &Value, path: &str) {
 
 fn pod_affinity_term(errs: &mut Errs, term: &Value, path: &str) {
     if let Some(ls) = get(term, "labelSelector") {
-        errs.extend(names::validate_label_selector(ls, &child(path, "labelSelector")));
+        errs.extend(names::validate_label_selector(
+            ls,
+            &child(path, "labelSelector"),
+        ));
     }
     if let Some(ns) = get(term, "namespaceSelector") {
-        errs.extend(names::validate_label_selector(ns, &child(path, "namespaceSelector")));
+        errs.extend(names::validate_label_selector(
+            ns,
+            &child(path, "namespaceSelector"),
+        ));
     }
     for n in strings(term, "namespaces") {
         dns1123_label(errs, &n, &child(path, "namespace"));
     }
     let tk = st(term, "topologyKey");
     if tk.is_empty() {
-        errs.push(FieldError::required(child(path, "topologyKey"), "can not be empty"));
+        errs.push(FieldError::required(
+            child(path, "topologyKey"),
+            "can not be empty",
+        ));
     }
     label_name(errs, tk, &child(path, "topologyKey"));
 }
@@ -2661,7 +2832,11 @@ fn validate_affinity(errs: &mut Errs, aff: &Value, path: &str) {
     if let Some(na) = get(aff, "nodeAffinity") {
         let p = child(path, "nodeAffinity");
         if let Some(req) = get(na, "requiredDuringSchedulingIgnoredDuringExecution") {
-            node_selector(errs, req, &child(&p, "requiredDuringSchedulingIgnoredDuringExecution"));
+            node_selector(
+                errs,
+                req,
+                &child(&p, "requiredDuringSchedulingIgnoredDuringExecution"),
+            );
         }
         for (i, t) in arr(na, "preferredDuringSchedulingIgnoredDuringExecution")
             .iter()
@@ -2801,7 +2976,10 @@ fn validate_topology_spread(errs: &mut Errs, constraints: &[Value], path: &str) 
         }
         let tk = st(c, "topologyKey");
         if tk.is_empty() {
-            errs.push(FieldError::required(child(&p, "topologyKey"), "can not be empty"));
+            errs.push(FieldError::required(
+                child(&p, "topologyKey"),
+                "can not be empty",
+            ));
         }
         let wu = st(c, "whenUnsatisfiable");
         if wu != "DoNotSchedule" && wu != "ScheduleAnyway" {
@@ -2837,18 +3015,22 @@ fn validate_topology_spread(errs: &mut Errs, constraints: &[Value], path: &str) 
             }
         }
         for k in ["nodeAffinityPolicy", "nodeTaintsPolicy"] {
-            if let Some(v) = get(c, k).and_then(Value::as_str) {
-                if v != "Honor" && v != "Ignore" {
-                    errs.push(FieldError::not_supported(
-                        child(&p, k),
-                        json!(v),
-                        &["Honor", "Ignore"],
-                    ));
-                }
+            if let Some(v) = get(c, k).and_then(Value::as_str)
+                && v != "Honor"
+                && v != "Ignore"
+            {
+                errs.push(FieldError::not_supported(
+                    child(&p, k),
+                    json!(v),
+                    &["Honor", "Ignore"],
+                ));
             }
         }
         if let Some(ls) = get(c, "labelSelector") {
-            errs.extend(names::validate_label_selector(ls, &child(&p, "labelSelector")));
+            errs.extend(names::validate_label_selector(
+                ls,
+                &child(&p, "labelSelector"),
+            ));
         }
     }
 }

@@ -39,7 +39,8 @@ pub struct Quantity {
 }
 
 /// `resource.ErrFormatWrong`.
-pub const ERR_FORMAT_WRONG: &str = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+pub const ERR_FORMAT_WRONG: &str =
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 /// `resource.ErrNumeric`.
 pub const ERR_NUMERIC: &str = "unable to parse quantity's numeric part";
 /// `resource.ErrSuffix`.
@@ -142,7 +143,12 @@ impl Quantity {
     pub fn from_i64(v: i64) -> Quantity {
         let mut q = Quantity {
             neg: v < 0,
-            digits: v.unsigned_abs().to_string().bytes().map(|b| b - b'0').collect(),
+            digits: v
+                .unsigned_abs()
+                .to_string()
+                .bytes()
+                .map(|b| b - b'0')
+                .collect(),
             exp: 0,
             format: Format::DecimalSI,
         };

@@ -13,7 +13,8 @@ fn spec_of(obj: &Value) -> &Value {
 }
 
 fn template_labels(spec: &Value) -> Option<&Value> {
-    spec.pointer("/template/metadata/labels").filter(|v| !v.is_null())
+    spec.pointer("/template/metadata/labels")
+        .filter(|v| !v.is_null())
 }
 
 fn labels_map(v: Option<&Value>) -> Map<String, Value> {
@@ -31,8 +32,7 @@ fn selector_matches(sel: Option<&Value>, labels: Option<&Value>) -> Option<bool>
 }
 
 fn selector_is_empty(sel: &Value) -> bool {
-    obj(sel, "matchLabels").is_none_or(|m| m.is_empty())
-        && arr(sel, "matchExpressions").is_empty()
+    obj(sel, "matchLabels").is_none_or(|m| m.is_empty()) && arr(sel, "matchExpressions").is_empty()
 }
 
 /// Shared: selector required / valid / non-empty.
@@ -58,21 +58,23 @@ fn validate_template_for_replica_set(errs: &mut Errs, spec: &Value, selector_ok:
         errs.push(FieldError::required("spec.template", ""));
         return;
     };
-    if selector_ok {
-        if let Some(sel) = get(spec, "selector") {
-            if let Ok(s) = LabelSelector::from_label_selector_json(sel) {
-                if !s.is_empty() && !s.matches(&labels_map(template_labels(spec))) {
-                    errs.push(invalid_raw(
-                        "spec.template.metadata.labels",
-                        &go_map(template_labels(spec)),
-                        "`selector` does not match template `labels`",
-                    ));
-                }
-            }
-        }
+    if selector_ok
+        && let Some(sel) = get(spec, "selector")
+        && let Ok(s) = LabelSelector::from_label_selector_json(sel)
+        && !s.is_empty()
+        && !s.matches(&labels_map(template_labels(spec)))
+    {
+        errs.push(invalid_raw(
+            "spec.template.metadata.labels",
+            &go_map(template_labels(spec)),
+            "`selector` does not match template `labels`",
+        ));
     }
     errs.extend(validate_pod_template_spec(tpl, "spec.template"));
-    let rp = tpl.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("");
+    let rp = tpl
+        .pointer("/spec/restartPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if rp != "Always" {
         errs.push(FieldError::not_supported(
             "spec.template.spec.restartPolicy",
@@ -80,7 +82,10 @@ fn validate_template_for_replica_set(errs: &mut Errs, spec: &Value, selector_ok:
             &["Always"],
         ));
     }
-    if tpl.pointer("/spec/activeDeadlineSeconds").is_some_and(|v| !v.is_null()) {
+    if tpl
+        .pointer("/spec/activeDeadlineSeconds")
+        .is_some_and(|v| !v.is_null())
+    {
         errs.push(FieldError::forbidden(
             "spec.template.spec.activeDeadlineSeconds",
             "activeDeadlineSeconds in ReplicaSet is not Supported",
@@ -117,7 +122,11 @@ pub(super) fn validate_deployment(obj: &Value, _old: Option<&Value>) -> Errs {
     validate_deployment_strategy(&mut errs, spec);
     let min_ready = int(spec, "minReadySeconds").unwrap_or(0);
     nonneg(&mut errs, Some(min_ready), "spec.minReadySeconds");
-    nonneg(&mut errs, int(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit");
+    nonneg(
+        &mut errs,
+        int(spec, "revisionHistoryLimit"),
+        "spec.revisionHistoryLimit",
+    );
     if let Some(rb) = get(spec, "rollbackTo") {
         nonneg(&mut errs, int(rb, "revision"), "spec.rollback.revision");
     }
@@ -221,7 +230,11 @@ fn positive_int_or_percent(errs: &mut Errs, v: Option<&Value>, path: &str) {
 /// `IsNotMoreThan100Percent`.
 fn not_more_than_100_percent(errs: &mut Errs, v: Option<&Value>, path: &str) {
     if percent_value(v).is_some_and(|p| p > 100) {
-        errs.push(invalid_raw(path, &go_int_or_string(v), "must not be greater than 100%"));
+        errs.push(invalid_raw(
+            path,
+            &go_int_or_string(v),
+            "must not be greater than 100%",
+        ));
     }
 }
 
@@ -242,7 +255,11 @@ pub(super) fn validate_replica_set(obj: &Value, _old: Option<&Value>) -> Errs {
     let spec = spec_of(obj);
     let mut errs = Vec::new();
     nonneg(&mut errs, int(spec, "replicas"), "spec.replicas");
-    nonneg(&mut errs, int(spec, "minReadySeconds"), "spec.minReadySeconds");
+    nonneg(
+        &mut errs,
+        int(spec, "minReadySeconds"),
+        "spec.minReadySeconds",
+    );
     // Upstream says "deployment" here too.
     validate_required_selector(&mut errs, spec, "deployment");
     if selector_converts(spec) {
@@ -273,7 +290,11 @@ pub(super) fn validate_replica_set_update(new: &Value, old: &Value) -> Errs {
 pub(super) fn validate_replication_controller(obj: &Value) -> Errs {
     let spec = spec_of(obj);
     let mut errs = Vec::new();
-    nonneg(&mut errs, int(spec, "minReadySeconds"), "spec.minReadySeconds");
+    nonneg(
+        &mut errs,
+        int(spec, "minReadySeconds"),
+        "spec.minReadySeconds",
+    );
     let sel = get(spec, "selector");
     let sel_empty = sel.and_then(Value::as_object).is_none_or(|m| m.is_empty());
     if sel_empty {
@@ -297,7 +318,10 @@ pub(super) fn validate_replication_controller(obj: &Value) -> Errs {
                 }
             }
             errs.extend(validate_pod_template_spec(tpl, "spec.template"));
-            let rp = tpl.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("");
+            let rp = tpl
+                .pointer("/spec/restartPolicy")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if rp != "Always" {
                 errs.push(FieldError::not_supported(
                     "spec.template.spec.restartPolicy",
@@ -305,7 +329,10 @@ pub(super) fn validate_replication_controller(obj: &Value) -> Errs {
                     &["Always"],
                 ));
             }
-            if tpl.pointer("/spec/activeDeadlineSeconds").is_some_and(|v| !v.is_null()) {
+            if tpl
+                .pointer("/spec/activeDeadlineSeconds")
+                .is_some_and(|v| !v.is_null())
+            {
                 errs.push(FieldError::forbidden(
                     "spec.template.spec.activeDeadlineSeconds",
                     "activeDeadlineSeconds in ReplicationController is not Supported",
@@ -376,7 +403,11 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Errs {
             match v {
                 "Retain" | "Delete" => {}
                 "" => errs.push(FieldError::required(p, "")),
-                other => errs.push(FieldError::not_supported(p, json!(other), &["Retain", "Delete"])),
+                other => errs.push(FieldError::not_supported(
+                    p,
+                    json!(other),
+                    &["Retain", "Delete"],
+                )),
             }
         }
     }
@@ -384,7 +415,11 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Errs {
         nonneg(&mut errs, int(o, "start"), "spec.ordinals.start");
     }
     nonneg(&mut errs, int(spec, "replicas"), "spec.replicas");
-    nonneg(&mut errs, int(spec, "minReadySeconds"), "spec.minReadySeconds");
+    nonneg(
+        &mut errs,
+        int(spec, "minReadySeconds"),
+        "spec.minReadySeconds",
+    );
     match get(spec, "selector") {
         None => errs.push(FieldError::required("spec.selector", "")),
         Some(sel) => {
@@ -403,22 +438,26 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Errs {
         match tpl {
             None => errs.push(FieldError::required("spec.template", "")),
             Some(tpl) => {
-                if let Some(sel) = get(spec, "selector") {
-                    if let Ok(s) = LabelSelector::from_label_selector_json(sel) {
-                        if !s.is_empty() && !s.matches(&labels_map(template_labels(spec))) {
-                            errs.push(invalid_raw(
-                                "spec.template.metadata.labels",
-                                &go_map(template_labels(spec)),
-                                "`selector` does not match template `labels`",
-                            ));
-                        }
-                    }
+                if let Some(sel) = get(spec, "selector")
+                    && let Ok(s) = LabelSelector::from_label_selector_json(sel)
+                    && !s.is_empty()
+                    && !s.matches(&labels_map(template_labels(spec)))
+                {
+                    errs.push(invalid_raw(
+                        "spec.template.metadata.labels",
+                        &go_map(template_labels(spec)),
+                        "`selector` does not match template `labels`",
+                    ));
                 }
                 errs.extend(validate_pod_template_spec(tpl, "spec.template"));
             }
         }
     } else {
-        errs.push(invalid_raw("spec.selector", &go_label_selector(get(spec, "selector")), ""));
+        errs.push(invalid_raw(
+            "spec.selector",
+            &go_label_selector(get(spec, "selector")),
+            "",
+        ));
     }
     let rp = spec
         .pointer("/template/spec/restartPolicy")
@@ -494,14 +533,14 @@ pub(super) fn validate_daemon_set(obj: &Value) -> Errs {
             "`selector` does not match template `labels`",
         ));
     }
-    if let Some(sel) = get(spec, "selector") {
-        if selector_is_empty(sel) {
-            errs.push(invalid_raw(
-                "spec.selector",
-                &go_label_selector(Some(sel)),
-                "empty selector is invalid for daemonset",
-            ));
-        }
+    if let Some(sel) = get(spec, "selector")
+        && selector_is_empty(sel)
+    {
+        errs.push(invalid_raw(
+            "spec.selector",
+            &go_label_selector(Some(sel)),
+            "empty selector is invalid for daemonset",
+        ));
     }
     errs.extend(validate_pod_template_spec(
         get(spec, "template").unwrap_or(EMPTY),
@@ -528,8 +567,16 @@ pub(super) fn validate_daemon_set(obj: &Value) -> Errs {
             "activeDeadlineSeconds must be nil for DaemonSets",
         ));
     }
-    nonneg(&mut errs, int(spec, "minReadySeconds"), "spec.minReadySeconds");
-    nonneg(&mut errs, int(spec, "templateGeneration"), "spec.templateGeneration");
+    nonneg(
+        &mut errs,
+        int(spec, "minReadySeconds"),
+        "spec.minReadySeconds",
+    );
+    nonneg(
+        &mut errs,
+        int(spec, "templateGeneration"),
+        "spec.templateGeneration",
+    );
     let us = get(spec, "updateStrategy").unwrap_or(EMPTY);
     let p = "spec.updateStrategy";
     match st(us, "type") {
@@ -569,7 +616,11 @@ pub(super) fn validate_daemon_set(obj: &Value) -> Errs {
             &["RollingUpdate", "OnDelete"],
         )),
     }
-    nonneg(&mut errs, int(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit");
+    nonneg(
+        &mut errs,
+        int(spec, "revisionHistoryLimit"),
+        "spec.revisionHistoryLimit",
+    );
     errs
 }
 
@@ -596,9 +647,17 @@ fn validate_job_spec_common(errs: &mut Errs, spec: &Value, path: &str) {
     let p = |c: &str| child(path, c);
     nonneg(errs, int(spec, "parallelism"), &p("parallelism"));
     nonneg(errs, int(spec, "completions"), &p("completions"));
-    nonneg(errs, int(spec, "activeDeadlineSeconds"), &p("activeDeadlineSeconds"));
+    nonneg(
+        errs,
+        int(spec, "activeDeadlineSeconds"),
+        &p("activeDeadlineSeconds"),
+    );
     nonneg(errs, int(spec, "backoffLimit"), &p("backoffLimit"));
-    nonneg(errs, int(spec, "ttlSecondsAfterFinished"), &p("ttlSecondsAfterFinished"));
+    nonneg(
+        errs,
+        int(spec, "ttlSecondsAfterFinished"),
+        &p("ttlSecondsAfterFinished"),
+    );
     let mode = get(spec, "completionMode").and_then(Value::as_str);
     let indexed = mode == Some("Indexed");
     if let Some(bl) = int(spec, "backoffLimitPerIndex") {
@@ -665,7 +724,10 @@ fn validate_job_spec_common(errs: &mut Errs, spec: &Value, path: &str) {
     }
     let tpl = get(spec, "template").unwrap_or(EMPTY);
     errs.extend(validate_pod_template_spec(tpl, &p("template")));
-    let rp = tpl.pointer("/spec/restartPolicy").and_then(Value::as_str).unwrap_or("");
+    let rp = tpl
+        .pointer("/spec/restartPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let rp_path = format!("{path}.template.spec.restartPolicy");
     if rp == "Always" || rp.is_empty() {
         errs.push(FieldError::required(
@@ -673,7 +735,11 @@ fn validate_job_spec_common(errs: &mut Errs, spec: &Value, path: &str) {
             "valid values: \"OnFailure\", \"Never\"",
         ));
     } else if rp != "OnFailure" && rp != "Never" {
-        errs.push(FieldError::not_supported(rp_path, json!(rp), &["OnFailure", "Never"]));
+        errs.push(FieldError::not_supported(
+            rp_path,
+            json!(rp),
+            &["OnFailure", "Never"],
+        ));
     } else if get(spec, "podFailurePolicy").is_some() && rp != "Never" {
         errs.push(FieldError::invalid(
             rp_path,
@@ -742,16 +808,15 @@ fn validate_job_spec(errs: &mut Errs, spec: &Value) {
         None => errs.push(FieldError::required("spec.selector", "")),
         Some(sel) => errs.extend(names::validate_label_selector(sel, "spec.selector")),
     }
-    if let Some(sel) = get(spec, "selector") {
-        if let Ok(s) = LabelSelector::from_label_selector_json(sel) {
-            if !s.matches(&labels_map(template_labels(spec))) {
-                errs.push(invalid_raw(
-                    "spec.template.metadata.labels",
-                    &go_map(template_labels(spec)),
-                    "`selector` does not match template `labels`",
-                ));
-            }
-        }
+    if let Some(sel) = get(spec, "selector")
+        && let Ok(s) = LabelSelector::from_label_selector_json(sel)
+        && !s.matches(&labels_map(template_labels(spec)))
+    {
+        errs.push(invalid_raw(
+            "spec.template.metadata.labels",
+            &go_map(template_labels(spec)),
+            "`selector` does not match template `labels`",
+        ));
     }
 }
 
@@ -793,14 +858,14 @@ fn validate_generated_selector(errs: &mut Errs, job: &Value) {
     }
     let mut expected = Map::new();
     expected.insert("batch.kubernetes.io/controller-uid".into(), json!(uid));
-    if let Ok(s) = LabelSelector::from_label_selector_json(sel) {
-        if !s.matches(&expected) {
-            errs.push(invalid_raw(
-                "spec.selector",
-                &go_label_selector(Some(sel)),
-                "`selector` not auto-generated",
-            ));
-        }
+    if let Ok(s) = LabelSelector::from_label_selector_json(sel)
+        && !s.matches(&expected)
+    {
+        errs.push(invalid_raw(
+            "spec.selector",
+            &go_label_selector(Some(sel)),
+            "`selector` not auto-generated",
+        ));
     }
 }
 
@@ -813,22 +878,22 @@ pub(super) fn validate_job_update(new: &Value, old: &Value) -> Errs {
     let mut errs = Vec::new();
     let ns = spec_of(new);
     let os = spec_of(old);
+    validate_job_spec(&mut errs, ns);
     // validateCompletions (elastic indexed jobs are GA).
     let indexed = st(ns, "completionMode") == "Indexed";
     let nc = get(ns, "completions");
     let oc = get(os, "completions");
     if !indexed {
         immutable_scalar(&mut errs, nc, oc, "spec.completions");
-    } else if !sem_eq(nc.unwrap_or(&Value::Null), oc.unwrap_or(&Value::Null)) {
-        if let Some(c) = int(ns, "completions") {
-            if Some(c) != int(ns, "parallelism") {
-                errs.push(FieldError::invalid(
-                    "spec.completions",
-                    json!(c),
-                    "can only be modified in tandem with spec.parallelism",
-                ));
-            }
-        }
+    } else if !sem_eq(nc.unwrap_or(&Value::Null), oc.unwrap_or(&Value::Null))
+        && let Some(c) = int(ns, "completions")
+        && Some(c) != int(ns, "parallelism")
+    {
+        errs.push(FieldError::invalid(
+            "spec.completions",
+            json!(c),
+            "can only be modified in tandem with spec.parallelism",
+        ));
     }
     immutable_rendered(
         &mut errs,
@@ -843,61 +908,62 @@ pub(super) fn validate_job_update(new: &Value, old: &Value) -> Errs {
         && old.pointer("/status/startTime").is_none_or(Value::is_null);
     let mut ot = get(os, "template").cloned().unwrap_or(Value::Null);
     let nt = get(ns, "template").cloned().unwrap_or(Value::Null);
-    if suspended_never_started {
-        if let (Some(om), Some(nm)) = (ot.as_object_mut(), nt.as_object()) {
-            let nmeta = nm.get("metadata").cloned().unwrap_or(json!({}));
-            let ometa = om.entry("metadata").or_insert(json!({}));
-            if let Some(ometa) = ometa.as_object_mut() {
-                for k in ["labels", "annotations"] {
-                    match nmeta.get(k) {
-                        Some(v) => {
-                            ometa.insert(k.into(), v.clone());
-                        }
-                        None => {
-                            ometa.remove(k);
-                        }
+    if suspended_never_started && let (Some(om), Some(nm)) = (ot.as_object_mut(), nt.as_object()) {
+        let nmeta = nm.get("metadata").cloned().unwrap_or(json!({}));
+        let ometa = om.entry("metadata").or_insert(json!({}));
+        if let Some(ometa) = ometa.as_object_mut() {
+            for k in ["labels", "annotations"] {
+                match nmeta.get(k) {
+                    Some(v) => {
+                        ometa.insert(k.into(), v.clone());
+                    }
+                    None => {
+                        ometa.remove(k);
                     }
                 }
             }
-            let nspec = nm.get("spec").cloned().unwrap_or(json!({}));
-            let ospec = om.entry("spec").or_insert(json!({}));
-            if let Some(ospec) = ospec.as_object_mut() {
-                for k in ["nodeSelector", "tolerations", "schedulingGates"] {
-                    match nspec.get(k) {
-                        Some(v) => {
-                            ospec.insert(k.into(), v.clone());
-                        }
-                        None => {
-                            ospec.remove(k);
-                        }
+        }
+        let nspec = nm.get("spec").cloned().unwrap_or(json!({}));
+        let ospec = om.entry("spec").or_insert(json!({}));
+        if let Some(ospec) = ospec.as_object_mut() {
+            for k in ["nodeSelector", "tolerations", "schedulingGates"] {
+                match nspec.get(k) {
+                    Some(v) => {
+                        ospec.insert(k.into(), v.clone());
+                    }
+                    None => {
+                        ospec.remove(k);
                     }
                 }
-                let new_na = nspec.pointer("/affinity/nodeAffinity").cloned();
-                let new_aff = nspec.get("affinity").filter(|v| !v.is_null());
-                match (new_aff, ospec.get_mut("affinity").and_then(Value::as_object_mut)) {
-                    (None, Some(oa)) => {
+            }
+            let new_na = nspec.pointer("/affinity/nodeAffinity").cloned();
+            let new_aff = nspec.get("affinity").filter(|v| !v.is_null());
+            match (
+                new_aff,
+                ospec.get_mut("affinity").and_then(Value::as_object_mut),
+            ) {
+                (None, Some(oa)) => {
+                    oa.remove("nodeAffinity");
+                    if oa.is_empty() {
+                        ospec.remove("affinity");
+                    }
+                }
+                (Some(_), None) => {
+                    let mut a = Map::new();
+                    if let Some(na) = new_na {
+                        a.insert("nodeAffinity".into(), na);
+                    }
+                    ospec.insert("affinity".into(), Value::Object(a));
+                }
+                (Some(_), Some(oa)) => match new_na {
+                    Some(na) => {
+                        oa.insert("nodeAffinity".into(), na);
+                    }
+                    None => {
                         oa.remove("nodeAffinity");
-                        if oa.is_empty() {
-                            ospec.remove("affinity");
-                        }
                     }
-                    (Some(_), None) => {
-                        let mut a = Map::new();
-                        if let Some(na) = new_na {
-                            a.insert("nodeAffinity".into(), na);
-                        }
-                        ospec.insert("affinity".into(), Value::Object(a));
-                    }
-                    (Some(_), Some(oa)) => match new_na {
-                        Some(na) => {
-                            oa.insert("nodeAffinity".into(), na);
-                        }
-                        None => {
-                            oa.remove("nodeAffinity");
-                        }
-                    },
-                    (None, None) => {}
-                }
+                },
+                (None, None) => {}
             }
         }
     }
@@ -908,7 +974,12 @@ pub(super) fn validate_job_update(new: &Value, old: &Value) -> Errs {
             FIELD_IMMUTABLE_MSG,
         ));
     }
-    immutable_scalar(&mut errs, get(ns, "completionMode"), get(os, "completionMode"), "spec.completionMode");
+    immutable_scalar(
+        &mut errs,
+        get(ns, "completionMode"),
+        get(os, "completionMode"),
+        "spec.completionMode",
+    );
     if !sem_eq(
         get(ns, "podFailurePolicy").unwrap_or(&Value::Null),
         get(os, "podFailurePolicy").unwrap_or(&Value::Null),
@@ -925,7 +996,12 @@ pub(super) fn validate_job_update(new: &Value, old: &Value) -> Errs {
         get(os, "backoffLimitPerIndex"),
         "spec.backoffLimitPerIndex",
     );
-    immutable_scalar(&mut errs, get(ns, "managedBy"), get(os, "managedBy"), "spec.managedBy");
+    immutable_scalar(
+        &mut errs,
+        get(ns, "managedBy"),
+        get(os, "managedBy"),
+        "spec.managedBy",
+    );
     if !sem_eq(
         get(ns, "successPolicy").unwrap_or(&Value::Null),
         get(os, "successPolicy").unwrap_or(&Value::Null),
@@ -936,7 +1012,6 @@ pub(super) fn validate_job_update(new: &Value, old: &Value) -> Errs {
             FIELD_IMMUTABLE_MSG,
         ));
     }
-    validate_job_spec(&mut errs, ns);
     errs
 }
 
@@ -973,12 +1048,18 @@ pub(super) fn validate_cron_job(obj: &Value, old: Option<&Value>) -> Errs {
             ));
         }
     }
-    nonneg(&mut errs, int(spec, "startingDeadlineSeconds"), "spec.startingDeadlineSeconds");
-    let old_tz = old_spec.and_then(|o| get(o, "timeZone")).and_then(Value::as_str);
-    if old.is_none() || old_tz != tz {
-        if let Some(tz) = tz {
-            validate_time_zone(&mut errs, tz);
-        }
+    nonneg(
+        &mut errs,
+        int(spec, "startingDeadlineSeconds"),
+        "spec.startingDeadlineSeconds",
+    );
+    let old_tz = old_spec
+        .and_then(|o| get(o, "timeZone"))
+        .and_then(Value::as_str);
+    if (old.is_none() || old_tz != tz)
+        && let Some(tz) = tz
+    {
+        validate_time_zone(&mut errs, tz);
     }
     let cp = st(spec, "concurrencyPolicy");
     match cp {
@@ -1012,7 +1093,11 @@ pub(super) fn validate_cron_job(obj: &Value, old: Option<&Value>) -> Errs {
         int(spec, "successfulJobsHistoryLimit"),
         "spec.successfulJobsHistoryLimit",
     );
-    nonneg(&mut errs, int(spec, "failedJobsHistoryLimit"), "spec.failedJobsHistoryLimit");
+    nonneg(
+        &mut errs,
+        int(spec, "failedJobsHistoryLimit"),
+        "spec.failedJobsHistoryLimit",
+    );
     if old.is_none() {
         let name = obj
             .pointer("/metadata/name")
@@ -1032,7 +1117,11 @@ pub(super) fn validate_cron_job(obj: &Value, old: Option<&Value>) -> Errs {
 fn validate_time_zone(errs: &mut Errs, tz: &str) {
     let p = "spec.timeZone";
     if tz.is_empty() {
-        errs.push(FieldError::invalid(p, json!(tz), "timeZone must be nil or non-empty string"));
+        errs.push(FieldError::invalid(
+            p,
+            json!(tz),
+            "timeZone must be nil or non-empty string",
+        ));
         return;
     }
     for part in tz.split('/') {
@@ -1042,7 +1131,11 @@ fn validate_time_zone(errs: &mut Errs, tz: &str) {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'));
         if part == "." || part == ".." || part.starts_with('-') || !ok_chars {
-            errs.push(FieldError::invalid(p, json!(tz), format!("unknown time zone {tz}")));
+            errs.push(FieldError::invalid(
+                p,
+                json!(tz),
+                format!("unknown time zone {tz}"),
+            ));
             return;
         }
     }

@@ -45,7 +45,8 @@ impl Berth {
             self.dir.display().to_string(),
         ];
         // Reuse the port of a previous run so the kubeconfig stays valid across restarts.
-        let addr = std::fs::read_to_string(self.dir.join("test-addr")).unwrap_or_else(|_| "127.0.0.1:0".into());
+        let addr = std::fs::read_to_string(self.dir.join("test-addr"))
+            .unwrap_or_else(|_| "127.0.0.1:0".into());
         args.push("--api-addr".into());
         args.push(addr);
         args.extend(self.extra_args.iter().cloned());
@@ -58,12 +59,16 @@ impl Berth {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         while !self.kubeconfig().exists() {
-            if let Some(c) = self.child.as_mut() {
-                if let Ok(Some(status)) = c.try_wait() {
-                    panic!("berth exited early with {status}; log:\n{}", self.log());
-                }
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("berth exited early with {status}; log:\n{}", self.log());
             }
-            assert!(Instant::now() < deadline, "berth did not become ready; log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "berth did not become ready; log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let server = self.server_url();
@@ -88,7 +93,10 @@ impl Berth {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.join("admin.token")).expect("token").trim().to_string()
+        std::fs::read_to_string(self.dir.join("admin.token"))
+            .expect("token")
+            .trim()
+            .to_string()
     }
 
     pub fn ca_pem(&self) -> Vec<u8> {
@@ -128,7 +136,13 @@ impl Berth {
     /// Another `berth up` on the same data dir (to check the lock); returns its output.
     pub fn second_instance(&self) -> Output {
         Command::new(env!("CARGO_BIN_EXE_berth"))
-            .args(["up", "--data-dir", &self.dir.display().to_string(), "--api-addr", "127.0.0.1:0"])
+            .args([
+                "up",
+                "--data-dir",
+                &self.dir.display().to_string(),
+                "--api-addr",
+                "127.0.0.1:0",
+            ])
             .output()
             .expect("run second berth")
     }
@@ -152,7 +166,11 @@ impl Berth {
         cmd.args(args)
             .env("KUBECONFIG", self.kubeconfig())
             .env("HOME", &self.dir)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("kubectl on PATH");
@@ -186,7 +204,10 @@ impl Berth {
 
 fn unsafe_kill(pid: i32, sig: i32) {
     // `kill` from the shell keeps the test free of unsafe code.
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 impl Drop for Berth {
@@ -199,7 +220,11 @@ impl Drop for Berth {
 }
 
 pub fn have_kubectl() -> bool {
-    Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success())
+    Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 pub fn path_exists(p: &Path) -> bool {
