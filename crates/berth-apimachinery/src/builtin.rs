@@ -592,6 +592,12 @@ static TYPES: &[TypeEntry] = types![
         k8s::scheduling::v1::PriorityClass
     ),
     (
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        k8s::authentication::v1::SelfSubjectReview
+    ),
+    (
         "apiextensions.k8s.io",
         "v1",
         "CustomResourceDefinition",

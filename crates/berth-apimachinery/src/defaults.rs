@@ -72,9 +72,10 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         }
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
             if let Some(spec) = get_obj_mut(obj, "spec")
-                && let Some(mr) = get_obj_mut(spec, "matchResources") {
-                    default_match_resources(mr);
-                }
+                && let Some(mr) = get_obj_mut(spec, "matchResources")
+            {
+                default_match_resources(mr);
+            }
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => default_crd(obj),
         _ => {}
@@ -116,9 +117,10 @@ pub fn generate_job_selector(job: &mut Value, uid: &str) {
     let selector = ensure_obj(spec, "selector");
     let match_labels = ensure_obj(selector, "matchLabels");
     if let Some(ml) = match_labels.as_object_mut()
-        && !ml.contains_key("batch.kubernetes.io/controller-uid") {
-            ml.insert("batch.kubernetes.io/controller-uid".into(), json!(uid));
-        }
+        && !ml.contains_key("batch.kubernetes.io/controller-uid")
+    {
+        ml.insert("batch.kubernetes.io/controller-uid".into(), json!(uid));
+    }
 }
 
 /// Prepares an updated Service the way the Service REST storage does before validating an update:
@@ -138,18 +140,21 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
     // patchAllocatedValues
     if needs_cluster_ip(&old_spec) && needs_cluster_ip(&Value::Object(spec.clone())) {
         if str_of(spec.get("clusterIP")).is_empty()
-            && let Some(ip) = old_spec.get("clusterIP").filter(|v| !v.is_null()) {
-                spec.insert("clusterIP".into(), ip.clone());
-            }
+            && let Some(ip) = old_spec.get("clusterIP").filter(|v| !v.is_null())
+        {
+            spec.insert("clusterIP".into(), ip.clone());
+        }
         let new_ips_empty = spec
             .get("clusterIPs")
             .and_then(Value::as_array)
             .is_none_or(|a| a.is_empty());
         let old_ips = old_spec.get("clusterIPs").and_then(Value::as_array);
-        if new_ips_empty && old_ips.is_some_and(|a| !a.is_empty())
-            && let Some(ips) = old_ips {
-                spec.insert("clusterIPs".into(), Value::Array(ips.clone()));
-            }
+        if new_ips_empty
+            && old_ips.is_some_and(|a| !a.is_empty())
+            && let Some(ips) = old_ips
+        {
+            spec.insert("clusterIPs".into(), Value::Array(ips.clone()));
+        }
     }
     if needs_node_port(&old_spec) && needs_node_port(&Value::Object(spec.clone())) {
         let ports_used = |s: &Value| -> Vec<i64> {
@@ -189,15 +194,16 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
                 }
                 let name = str_of(pm.get("name")).to_string();
                 if let Some((_, np)) = by_name.iter().find(|(n, _)| *n == name)
-                    && *np != 0 && !used.contains(np) {
-                        pm.insert("nodePort".into(), json!(np));
-                    }
+                    && *np != 0
+                    && !used.contains(np)
+                {
+                    pm.insert("nodePort".into(), json!(np));
+                }
             }
         }
     }
     let needs_hc = |s: &Value| {
-        str_of(s.get("type")) == "LoadBalancer"
-            && str_of(s.get("externalTrafficPolicy")) == "Local"
+        str_of(s.get("type")) == "LoadBalancer" && str_of(s.get("externalTrafficPolicy")) == "Local"
     };
     if needs_hc(&old_spec)
         && needs_hc(&Value::Object(spec.clone()))
@@ -206,9 +212,10 @@ pub fn prepare_service_update(new: &mut Value, old: &Value) {
             .and_then(Value::as_i64)
             .unwrap_or(0)
             == 0
-        && let Some(hc) = old_spec.get("healthCheckNodePort").filter(|v| !v.is_null()) {
-            spec.insert("healthCheckNodePort".into(), hc.clone());
-        }
+        && let Some(hc) = old_spec.get("healthCheckNodePort").filter(|v| !v.is_null())
+    {
+        spec.insert("healthCheckNodePort".into(), hc.clone());
+    }
     normalize_cluster_ips(spec, Some(&old_spec));
 }
 
@@ -387,9 +394,10 @@ fn default_pod(obj: &mut Value) {
                         if let Some(p) = p.as_object_mut() {
                             let hp = p.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
                             if hp == 0
-                                && let Some(cp) = p.get("containerPort").cloned() {
-                                    p.insert("hostPort".into(), cp);
-                                }
+                                && let Some(cp) = p.get("containerPort").cloned()
+                            {
+                                p.insert("hostPort".into(), cp);
+                            }
                         }
                     });
                 }
@@ -430,9 +438,10 @@ fn default_volume(vol: &mut Value) {
         m.insert("emptyDir".into(), json!({}));
     }
     if let Some(ed) = m.get_mut("emptyDir").and_then(Value::as_object_mut)
-        && let Some(q) = ed.get_mut("sizeLimit") {
-            canonicalize_in_place(q, false);
-        }
+        && let Some(q) = ed.get_mut("sizeLimit")
+    {
+        canonicalize_in_place(q, false);
+    }
     if let Some(hp) = m.get_mut("hostPath").and_then(Value::as_object_mut) {
         default_val(hp, "type", json!(""));
     }
@@ -602,8 +611,12 @@ fn image_tag(image: &str) -> Option<String> {
                 && c.chars().all(|ch| {
                     ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')
                 })
-                && c.chars().next().is_some_and(|ch| ch.is_ascii_alphanumeric())
-                && c.chars().last().is_some_and(|ch| ch.is_ascii_alphanumeric())
+                && c.chars()
+                    .next()
+                    .is_some_and(|ch| ch.is_ascii_alphanumeric())
+                && c.chars()
+                    .last()
+                    .is_some_and(|ch| ch.is_ascii_alphanumeric())
         });
     if !path_ok {
         return None;
@@ -658,10 +671,9 @@ fn default_replication_controller(obj: &mut Value) {
             .get("labels")
             .and_then(Value::as_object)
             .is_none_or(|s| s.is_empty());
-        if empty
-            && let Some(m) = meta.as_object_mut() {
-                m.insert("labels".into(), labels);
-            }
+        if empty && let Some(m) = meta.as_object_mut() {
+            m.insert("labels".into(), labels);
+        }
     }
     if let Some(spec) = spec_mut(obj) {
         default_val(spec, "replicas", json!(1));
@@ -754,9 +766,10 @@ fn default_stateful_set(obj: &mut Value) {
             default_val(s, "rollingUpdate", json!({}));
         }
         if s.get("type").and_then(Value::as_str) == Some("RollingUpdate")
-            && let Some(ru) = s.get_mut("rollingUpdate").and_then(Value::as_object_mut) {
-                default_val(ru, "partition", json!(0));
-            }
+            && let Some(ru) = s.get_mut("rollingUpdate").and_then(Value::as_object_mut)
+        {
+            default_val(ru, "partition", json!(0));
+        }
     }
     let policy = spec
         .entry("persistentVolumeClaimRetentionPolicy")
@@ -782,7 +795,10 @@ fn default_stateful_set(obj: &mut Value) {
 }
 
 fn default_job_spec(spec: &mut Map<String, Value>) {
-    if let Some(pfp) = spec.get_mut("podFailurePolicy").and_then(Value::as_object_mut) {
+    if let Some(pfp) = spec
+        .get_mut("podFailurePolicy")
+        .and_then(Value::as_object_mut)
+    {
         for_each_obj_in(pfp, "rules", |rule| {
             if let Some(r) = rule.as_object_mut() {
                 for_each_obj_in(r, "onPodConditions", |c| {
@@ -831,10 +847,9 @@ fn default_job(obj: &mut Value) {
             .get("labels")
             .and_then(Value::as_object)
             .is_none_or(|l| l.is_empty());
-        if empty
-            && let Some(m) = meta.as_object_mut() {
-                m.insert("labels".into(), labels);
-            }
+        if empty && let Some(m) = meta.as_object_mut() {
+            m.insert("labels".into(), labels);
+        }
     }
 }
 
@@ -903,9 +918,8 @@ fn default_service(obj: &mut Value) {
         .get("externalIPs")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
-    let externally_accessible = ty == "LoadBalancer"
-        || ty == "NodePort"
-        || (ty == "ClusterIP" && has_external_ips);
+    let externally_accessible =
+        ty == "LoadBalancer" || ty == "NodePort" || (ty == "ClusterIP" && has_external_ips);
     if externally_accessible {
         default_str(spec, "externalTrafficPolicy", "Cluster");
     }
@@ -923,13 +937,13 @@ fn default_service(obj: &mut Value) {
         && let Some(ingress) = obj
             .pointer_mut("/status/loadBalancer/ingress")
             .and_then(Value::as_array_mut)
-        {
-            for ing in ingress.iter_mut().filter_map(Value::as_object_mut) {
-                if !str_of(ing.get("ip")).is_empty() {
-                    default_val(ing, "ipMode", json!("VIP"));
-                }
+    {
+        for ing in ingress.iter_mut().filter_map(Value::as_object_mut) {
+            if !str_of(ing.get("ip")).is_empty() {
+                default_val(ing, "ipMode", json!("VIP"));
             }
         }
+    }
 }
 
 /// The IP family fields the Service allocator fills on a single-stack IPv4 cluster
@@ -958,14 +972,16 @@ fn default_ip_families(spec: &mut Map<String, Value>) {
         }
         let policy = str_of(spec.get("ipFamilyPolicy")).to_string();
         if let Some(f) = spec.get_mut("ipFamilies").and_then(Value::as_array_mut)
-            && f.len() < 2 && policy != "SingleStack" {
-                let other = if f.first().and_then(Value::as_str) == Some("IPv6") {
-                    "IPv4"
-                } else {
-                    "IPv6"
-                };
-                f.push(json!(other));
-            }
+            && f.len() < 2
+            && policy != "SingleStack"
+        {
+            let other = if f.first().and_then(Value::as_str) == Some("IPv6") {
+                "IPv4"
+            } else {
+                "IPv6"
+            };
+            f.push(json!(other));
+        }
         return;
     }
     let ips = string_list(spec.get("clusterIPs"));
@@ -1018,9 +1034,10 @@ fn default_namespace(obj: &mut Value) {
                 *finalizers = Value::Array(Vec::new());
             }
             if let Some(f) = finalizers.as_array_mut()
-                && !f.iter().any(|x| x.as_str() == Some("kubernetes")) {
-                    f.push(json!("kubernetes"));
-                }
+                && !f.iter().any(|x| x.as_str() == Some("kubernetes"))
+            {
+                f.push(json!("kubernetes"));
+            }
         }
     }
     let status = ensure_obj(obj, "status");
@@ -1034,9 +1051,10 @@ fn default_node(obj: &mut Value) {
         return;
     };
     if is_unset(status, "allocatable")
-        && let Some(cap) = status.get("capacity").filter(|c| c.is_object()).cloned() {
-            status.insert("allocatable".into(), cap);
-        }
+        && let Some(cap) = status.get("capacity").filter(|c| c.is_object()).cloned()
+    {
+        status.insert("allocatable".into(), cap);
+    }
     default_resource_list(status.get_mut("capacity"));
     default_resource_list(status.get_mut("allocatable"));
 }
@@ -1048,9 +1066,7 @@ fn default_secret(obj: &mut Value) {
     default_str(m, "type", "Opaque");
     // The v1 → internal conversion merges `stringData` into `data`; Kubernetes never stores it.
     if let Some(Value::Object(string_data)) = m.remove("stringData") {
-        let data = m
-            .entry("data")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let data = m.entry("data").or_insert_with(|| Value::Object(Map::new()));
         if !data.is_object() {
             *data = Value::Object(Map::new());
         }
@@ -1195,7 +1211,13 @@ fn default_limit_range(obj: &mut Value) {
             item.insert("default".into(), Value::Object(default));
             item.insert("defaultRequest".into(), Value::Object(default_request));
         }
-        for key in ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"] {
+        for key in [
+            "max",
+            "min",
+            "default",
+            "defaultRequest",
+            "maxLimitRequestRatio",
+        ] {
             default_resource_list(item.get_mut(key));
         }
     });
@@ -1646,7 +1668,10 @@ mod tests {
             ("nginx:1.27", Some("1.27")),
             ("registry.example.com:5000/team/app", Some("latest")),
             ("registry.example.com:5000/team/app:v2", Some("v2")),
-            ("nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", None),
+            (
+                "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                None,
+            ),
             ("Nginx", None),
             ("", None),
         ] {
@@ -1788,7 +1813,10 @@ mod tests {
         // The job template gets no Job defaults, only pod template ones.
         assert!(job_spec.get("backoffLimit").is_none());
         assert!(job_spec.get("completions").is_none());
-        assert_eq!(job_spec["template"]["spec"]["schedulerName"], "default-scheduler");
+        assert_eq!(
+            job_spec["template"]["spec"]["schedulerName"],
+            "default-scheduler"
+        );
         assert_eq!(
             job_spec["template"]["spec"]["containers"][0]["imagePullPolicy"],
             "IfNotPresent"
@@ -1823,7 +1851,11 @@ mod tests {
         assert_eq!(vct["spec"]["volumeMode"], "Filesystem");
         assert_eq!(vct["status"], json!({"phase": "Pending"}));
 
-        let d = defaulted("apps", "DaemonSet", json!({"spec": {"template": {"spec": {}}}}));
+        let d = defaulted(
+            "apps",
+            "DaemonSet",
+            json!({"spec": {"template": {"spec": {}}}}),
+        );
         assert_eq!(
             d["spec"]["updateStrategy"],
             json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
@@ -1892,7 +1924,10 @@ mod tests {
             json!({"selectPolicy": "Max", "stabilizationWindowSeconds": 60,
                 "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]})
         );
-        assert_eq!(h["spec"]["behavior"]["scaleUp"]["stabilizationWindowSeconds"], 0);
+        assert_eq!(
+            h["spec"]["behavior"]["scaleUp"]["stabilizationWindowSeconds"],
+            0
+        );
         assert_eq!(
             h["spec"]["behavior"]["scaleUp"]["policies"][0],
             json!({"type": "Pods", "value": 4, "periodSeconds": 15})
@@ -1915,7 +1950,10 @@ mod tests {
             "EndpointSlice",
             json!({"addressType": "IPv4", "ports": [{"port": 80}]}),
         );
-        assert_eq!(es["ports"][0], json!({"port": 80, "name": "", "protocol": "TCP"}));
+        assert_eq!(
+            es["ports"][0],
+            json!({"port": 80, "name": "", "protocol": "TCP"})
+        );
         let ep = defaulted(
             "",
             "Endpoints",

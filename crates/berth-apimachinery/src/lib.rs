@@ -9,8 +9,10 @@
 //! - [`defaults`]: field defaults of built-in kinds (`SetDefaults_*`).
 //! - [`validation`]: per-kind validation of built-in kinds on create and update.
 //! - [`strategic`]: strategic merge patch for built-in kinds.
+//! - [`apply`]: server-side apply: merging, field ownership (`managedFields`), conflicts.
 //! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` bodies into JSON.
 
+pub mod apply;
 pub mod builtin;
 pub mod defaults;
 pub mod names;

@@ -159,7 +159,7 @@ pub const CRD_VERSION_PRIORITY: i32 = 100;
 /// The groups Berth serves, in the order Kubernetes v1.33 lists them: core group first (`/api`),
 /// then `/apis` order (descending `groupPriorityMinimum` from kube-apiserver's
 /// `apiVersionPriorities`; admissionregistration/apiextensions tie at 16700 and sort by name).
-static GROUPS: [BuiltinGroup; 12] = [
+static GROUPS: [BuiltinGroup; 13] = [
     BuiltinGroup {
         group: "",
         version: "v1",
@@ -176,6 +176,12 @@ static GROUPS: [BuiltinGroup; 12] = [
         group: "events.k8s.io",
         version: "v1",
         group_priority: 17750,
+        version_priority: 15,
+    },
+    BuiltinGroup {
+        group: "authentication.k8s.io",
+        version: "v1",
+        group_priority: 17700,
         version_priority: 15,
     },
     BuiltinGroup {
@@ -351,6 +357,7 @@ const NETWORKING: &str = "networking.k8s.io";
 const DISCOVERY: &str = "discovery.k8s.io";
 const COORDINATION: &str = "coordination.k8s.io";
 const EVENTS: &str = "events.k8s.io";
+const AUTHENTICATION: &str = "authentication.k8s.io";
 const RBAC: &str = "rbac.authorization.k8s.io";
 const SCHEDULING: &str = "scheduling.k8s.io";
 const APIEXTENSIONS: &str = "apiextensions.k8s.io";
@@ -445,6 +452,16 @@ const SPECS: &[Spec] = &[
     .status(),
     // events.k8s.io/v1
     spec(EVENTS, "v1", "events", "event", "Event", true).short(&["ev"]),
+    // authentication.k8s.io/v1: `kubectl auth whoami`.
+    spec(
+        AUTHENTICATION,
+        "v1",
+        "selfsubjectreviews",
+        "selfsubjectreview",
+        "SelfSubjectReview",
+        false,
+    )
+    .verbs(&["create"]),
     // autoscaling/v2
     spec(
         AUTOSCALING,
@@ -589,6 +606,15 @@ fn build(s: &Spec) -> ResourceInfo {
         ));
         subresources.push(subresource("log", "Pod", "", "", &["get"]));
     }
+    if s.group == CORE && s.resource == "serviceaccounts" {
+        subresources.push(subresource(
+            "token",
+            "TokenRequest",
+            AUTHENTICATION,
+            "v1",
+            &["create"],
+        ));
+    }
     if s.scale {
         subresources.push(subresource(
             "scale",
@@ -672,7 +698,7 @@ mod tests {
     #[test]
     fn every_resource_is_sane() {
         let table = builtin_table();
-        assert_eq!(table.len(), 33);
+        assert_eq!(table.len(), 34);
         for r in table {
             assert!(!r.verbs.is_empty(), "{} has no verbs", r.resource);
             let mut sorted = r.verbs.clone();
@@ -869,6 +895,7 @@ mod tests {
                 "",
                 "apps",
                 "events.k8s.io",
+                "authentication.k8s.io",
                 "autoscaling",
                 "batch",
                 "networking.k8s.io",

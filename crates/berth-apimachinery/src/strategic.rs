@@ -178,20 +178,20 @@ const GO_SLICE: &str = "[]interface {}";
 
 /// One JSON field of a struct.
 #[derive(Debug)]
-struct Field {
-    json: &'static str,
+pub(crate) struct Field {
+    pub(crate) json: &'static str,
     /// Encoded Go type: `*T` pointer, `[T` slice, `{T` map with string keys, `s` a value whose
     /// JSON form is a scalar, otherwise the `pkg.Name` of a struct.
-    ty: &'static str,
+    pub(crate) ty: &'static str,
     /// The `patchStrategy` tag, as written (`merge`, `merge,retainKeys`, `replace`, ...).
-    strategy: &'static str,
+    pub(crate) strategy: &'static str,
     /// The `patchMergeKey` tag.
-    merge_key: &'static str,
+    pub(crate) merge_key: &'static str,
 }
 
-struct Schema {
+pub(crate) struct Schema {
     roots: HashMap<(&'static str, &'static str), &'static str>,
-    types: HashMap<&'static str, Vec<Field>>,
+    pub(crate) types: HashMap<&'static str, Vec<Field>>,
 }
 
 impl Schema {
@@ -227,12 +227,12 @@ impl Schema {
         Schema { roots, types }
     }
 
-    fn root(&self, group: &str, kind: &str) -> Option<&'static str> {
+    pub(crate) fn root(&self, group: &str, kind: &str) -> Option<&'static str> {
         self.roots.get(&(group, kind)).copied()
     }
 }
 
-fn builtin_schema() -> &'static Schema {
+pub(crate) fn builtin_schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     SCHEMA.get_or_init(|| Schema::parse(TABLE))
 }

@@ -29,7 +29,7 @@ pub fn validate(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {
         return Vec::new();
     }
     match (group, kind) {
-        ("", "Pod") => pod::validate_pod_create(obj),
+        ("", "Pod") => pod::validate_pod_create(&pod::with_spec(obj)),
         ("", "PodTemplate") => pod::validate_pod_template_spec(
             get(obj, "template").unwrap_or(&Value::Null),
             "template",
@@ -78,7 +78,7 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Vec
     }
     let old = if old.is_object() { old } else { &Value::Null };
     match (group, kind) {
-        ("", "Pod") => pod::validate_pod_update(new, old),
+        ("", "Pod") => pod::validate_pod_update(&pod::with_spec(new), &pod::with_spec(old)),
         ("", "Service") => {
             let mut prepared = new.clone();
             crate::defaults::prepare_service_update(&mut prepared, old);
@@ -302,26 +302,13 @@ pub(crate) fn sem_eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| sem_eq(p, q))
         }
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::String(x), Value::String(y)) => {
-            x == y
-                || match (quantity::parse(x), quantity::parse(y)) {
-                    // Quantities compare by value (`Semantic` has an equality for them).
-                    (Ok(p), Ok(q)) => p == q && looks_like_quantity(x) && looks_like_quantity(y),
-                    _ => false,
-                }
-        }
+        (Value::String(x), Value::String(y)) => x == y,
         (Value::Null, other) | (other, Value::Null) => is_unset(other),
         (Value::Object(m), Value::Array(v)) | (Value::Array(v), Value::Object(m)) => {
             m.is_empty() && v.is_empty()
         }
         _ => a == b,
     }
-}
-
-fn looks_like_quantity(s: &str) -> bool {
-    s.bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.')
 }
 
 /// Whether a value is Go's zero value / nil as far as equality goes.

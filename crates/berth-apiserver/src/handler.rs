@@ -95,9 +95,11 @@ fn text_response(code: StatusCode, text: &str) -> Response {
 pub enum Shape {
     Full,
     PartialMetadata,
+    /// A `meta.k8s.io/v1` Table (what `kubectl get` asks for).
+    Table(crate::table::IncludeObject),
 }
 
-fn response_shape(headers: &HeaderMap) -> Result<Shape, ApiError> {
+fn response_shape(headers: &HeaderMap, q: &Query) -> Result<Shape, ApiError> {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -112,8 +114,12 @@ fn response_shape(headers: &HeaderMap) -> Result<Shape, ApiError> {
         if p.contains("as=PartialObjectMetadata") && essence == "application/json" {
             return Ok(Shape::PartialMetadata);
         }
-        if p.contains("as=Table") {
-            // Tables come with kubectl fidelity; clients list a plain JSON fallback.
+        if p.contains("as=Table") && essence == "application/json" {
+            if p.contains("v=v1") && p.contains("g=meta.k8s.io") {
+                let include = crate::table::IncludeObject::parse(q.get("includeObject"))
+                    .map_err(ApiError::bad_request)?;
+                return Ok(Shape::Table(include));
+            }
             continue;
         }
         if matches!(
@@ -132,10 +138,46 @@ fn response_shape(headers: &HeaderMap) -> Result<Shape, ApiError> {
     }
 }
 
-/// Shapes one object for the response.
+/// The printer columns of a custom resource's version (`None` for built-ins).
+pub fn custom_columns(served: &Served) -> Option<Vec<Value>> {
+    let custom = served.custom.as_ref()?;
+    let cols = custom
+        .crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(&served.info.version))
+        })
+        .and_then(|v| v.get("additionalPrinterColumns"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Some(cols)
+}
+
+/// Shapes one object of `served` for the response.
+pub fn render_object(served: &Served, v: Value, shape: Shape) -> Value {
+    match shape {
+        Shape::Table(include) => {
+            let cols = custom_columns(served);
+            crate::table::table_for_object(
+                &served.info.group,
+                &served.info.resource,
+                &v,
+                cols.as_deref(),
+                include,
+            )
+        }
+        other => shape_object(v, other),
+    }
+}
+
+/// Shapes one object for the response (full or metadata only; tables need the resource, see
+/// [`render_object`]).
 pub fn shape_object(v: Value, shape: Shape) -> Value {
     match shape {
-        Shape::Full => v,
+        Shape::Full | Shape::Table(_) => v,
         Shape::PartialMetadata => json!({
             "kind": "PartialObjectMetadata",
             "apiVersion": "meta.k8s.io/v1",
@@ -167,6 +209,15 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
         Some(u) => u,
         None => return error_response(&ApiError::unauthorized()),
     };
+    if path.starts_with("/openapi/") {
+        if let Some(reply) =
+            server
+                .openapi
+                .serve_registry(&server.registry, &path, parts.uri.query())
+        {
+            return reply.into_response();
+        }
+    }
     let query = Query::parse(parts.uri.query());
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(b) if b.len() > MAX_BODY_BYTES => {
@@ -313,7 +364,7 @@ fn media_type(headers: &HeaderMap) -> Result<MediaType, ApiError> {
 }
 
 /// Decodes a create/update body (JSON, YAML or protobuf) into a JSON object.
-fn object_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn object_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
     let media = media_type(headers)?;
     match media {
         MediaType::Json | MediaType::Yaml => body::parse_object(bytes, media),
@@ -357,7 +408,7 @@ async fn resource_request(
         ));
     }
     let ns = rp.namespace.as_deref();
-    let shape = response_shape(headers)?;
+    let shape = response_shape(headers, q)?;
     let verb_denied = |verb: &str| {
         ApiError::method_not_allowed(format!(
             "{verb} is not supported on resources of kind \"{}\"",
@@ -368,7 +419,6 @@ async fn resource_request(
         let name = rp.name.as_deref().unwrap_or_default();
         if info.subresource(sub).is_none()
             && !(info.group.is_empty() && info.resource == "namespaces" && sub == "finalize")
-            && !(info.group.is_empty() && info.resource == "serviceaccounts" && sub == "token")
         {
             return Err(ApiError::new(
                 404,
@@ -380,6 +430,19 @@ async fn resource_request(
             s, &served, method, ns, name, sub, headers, q, bytes, user, shape,
         )
         .await;
+    }
+    // SelfSubjectReview is not stored: it reports who the caller is (`kubectl auth whoami`).
+    if info.group == "authentication.k8s.io" && info.resource == "selfsubjectreviews" {
+        if *method != Method::POST || rp.name.is_some() {
+            return Err(verb_denied(method.as_str()));
+        }
+        let review = json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": object::now_rfc3339()},
+            "status": {"userInfo": user.to_json()},
+        });
+        return Ok(json_response(StatusCode::CREATED, &review, &[]));
     }
     match (method.clone(), rp.name.as_deref()) {
         (Method::GET, Some(name)) => {
@@ -396,7 +459,7 @@ async fn resource_request(
             let (obj, _) = s.get_object(&served, ns, name).await?;
             Ok(json_response(
                 StatusCode::OK,
-                &shape_object(obj, shape),
+                &render_object(&served, obj, shape),
                 &[],
             ))
         }
@@ -430,7 +493,7 @@ async fn resource_request(
             let w = s.create_object(&served, ns, body, &opts).await?;
             Ok(json_response(
                 StatusCode::CREATED,
-                &shape_object(w.object, shape),
+                &render_object(&served, w.object, shape),
                 &w.warnings,
             ))
         }
@@ -447,7 +510,7 @@ async fn resource_request(
                 .await?;
             Ok(json_response(
                 StatusCode::OK,
-                &shape_object(w.object, shape),
+                &render_object(&served, w.object, shape),
                 &w.warnings,
             ))
         }
@@ -471,7 +534,7 @@ async fn resource_request(
             .await?;
             Ok(json_response(
                 code,
-                &shape_object(w.object, shape),
+                &render_object(&served, w.object, shape),
                 &w.warnings,
             ))
         }
@@ -493,7 +556,7 @@ async fn resource_request(
             }
             Ok(json_response(
                 StatusCode::OK,
-                &shape_object(obj, shape),
+                &render_object(&served, obj, shape),
                 &[],
             ))
         }
@@ -859,8 +922,19 @@ fn list_body(
             meta["remainingItemCount"] = json!(r);
         }
     }
+    if let Shape::Table(include) = shape {
+        let cols = custom_columns(served);
+        return crate::table::table(
+            &served.info.group,
+            &served.info.resource,
+            &items,
+            meta,
+            cols.as_deref(),
+            include,
+        );
+    }
     let (kind, api_version) = match shape {
-        Shape::Full => (served.info.list_kind(), served.info.api_version()),
+        Shape::Full | Shape::Table(_) => (served.info.list_kind(), served.info.api_version()),
         Shape::PartialMetadata => (
             "PartialObjectMetadataList".to_string(),
             "meta.k8s.io/v1".to_string(),

@@ -62,16 +62,19 @@ impl Document {
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
-    /// Extra headers (Content-Type is always `application/json`, included here).
+    /// Headers, lower-case names (`content-type` is always `application/json`).
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
 }
 
 /// The OpenAPI v3 service: caches one [`Document`] per group-version, rebuilt when what the
 /// group-version serves changes (a CRD installed, updated or removed).
+/// (group, version) -> (fingerprint of what it serves, its document).
+type DocCache = HashMap<(String, String), (String, Arc<Document>)>;
+
 #[derive(Default)]
 pub struct OpenApi {
-    cache: Mutex<HashMap<(String, String), (String, Arc<Document>)>>,
+    cache: Mutex<DocCache>,
 }
 
 impl OpenApi {
@@ -135,19 +138,19 @@ impl OpenApi {
         lookup: impl Fn(&str, &str) -> (Vec<ResourceInfo>, Vec<Value>),
     ) -> Option<Reply> {
         let rest = path.strip_prefix("/openapi/")?;
-        let json_ct = ("Content-Type", "application/json".to_string());
+        let json_ct = ("content-type", "application/json".to_string());
         let rest = rest.trim_end_matches('/');
         if rest == "v3" {
             let root = self.root(served_group_versions, lookup);
             return Some(Reply {
                 status: 200,
-                headers: vec![json_ct, ("Cache-Control", "no-cache, private".to_string())],
+                headers: vec![json_ct, ("cache-control", "no-cache, private".to_string())],
                 body: serde_json::to_vec(&root).unwrap_or_default(),
             });
         }
         let not_found = || Reply {
             status: 404,
-            headers: vec![("Content-Type", "application/json".to_string())],
+            headers: vec![("content-type", "application/json".to_string())],
             body: serde_json::to_vec(&json!({
                 "kind": "Status",
                 "apiVersion": "v1",
@@ -188,7 +191,7 @@ impl OpenApi {
                 headers: vec![
                     json_ct,
                     (
-                        "Location",
+                        "location",
                         format!("/openapi/v3/{gv_path}?hash={}", doc.hash),
                     ),
                 ],
@@ -198,8 +201,8 @@ impl OpenApi {
                 status: 200,
                 headers: vec![
                     json_ct,
-                    ("Cache-Control", "public, immutable".to_string()),
-                    ("Etag", etag),
+                    ("cache-control", "public, immutable".to_string()),
+                    ("etag", etag),
                 ],
                 body: doc.body.clone(),
             }),
@@ -207,12 +210,66 @@ impl OpenApi {
                 status: 200,
                 headers: vec![
                     json_ct,
-                    ("Cache-Control", "no-cache, private".to_string()),
-                    ("Etag", etag),
+                    ("cache-control", "no-cache, private".to_string()),
+                    ("etag", etag),
                 ],
                 body: doc.body.clone(),
             }),
         }
+    }
+}
+
+impl OpenApi {
+    /// [`OpenApi::serve`] over what `registry` serves now (built-in resources and CRDs).
+    pub fn serve_registry(
+        &self,
+        registry: &crate::registry::Registry,
+        path: &str,
+        query: Option<&str>,
+    ) -> Option<Reply> {
+        if !path.starts_with("/openapi/") {
+            return None;
+        }
+        let mut gvs: Vec<(String, String)> = registry
+            .versions_of("")
+            .into_iter()
+            .map(|v| (String::new(), v))
+            .collect();
+        for (g, versions) in registry.groups() {
+            gvs.extend(versions.into_iter().map(|v| (g.clone(), v)));
+        }
+        let lookup = |g: &str, v: &str| {
+            let served = registry.resources_of(g, v);
+            let mut crd_names: Vec<&str> = Vec::new();
+            let mut crds = Vec::new();
+            for s in &served {
+                if let Some(c) = &s.custom
+                    && !crd_names.contains(&c.crd_name.as_str())
+                {
+                    crd_names.push(&c.crd_name);
+                    crds.push(c.crd.clone());
+                }
+            }
+            let infos = served.iter().map(|s| s.info.clone()).collect();
+            (infos, crds)
+        };
+        self.serve(path, query, &gvs, lookup)
+    }
+}
+
+impl Reply {
+    /// The reply as an HTTP response.
+    pub fn into_response(self) -> axum::response::Response {
+        let mut resp = axum::response::Response::new(axum::body::Body::from(self.body));
+        *resp.status_mut() =
+            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
+        for (k, v) in self.headers {
+            if let Ok(v) = http::HeaderValue::from_str(&v) {
+                resp.headers_mut()
+                    .insert(http::HeaderName::from_static(k), v);
+            }
+        }
+        resp
     }
 }
 
@@ -286,6 +343,12 @@ struct Builtin {
 }
 
 static BUILTIN: LazyLock<Builtin> = LazyLock::new(build_builtin);
+
+/// Builds the built-in schemas now (they are otherwise built on the first `/openapi/v3`
+/// request, which then takes a few hundred milliseconds in a debug build).
+pub fn prewarm() {
+    LazyLock::force(&BUILTIN);
+}
 
 struct Collector {
     generator: schemars::SchemaGenerator,
@@ -476,10 +539,7 @@ fn build_builtin() -> Builtin {
     for (g, v, list_kind, item) in &c.lists {
         let name = format!("{item}List");
         let item_kind = list_kind.strip_suffix("List").unwrap_or(list_kind);
-        schemas.insert(
-            name.clone(),
-            list_schema(g, v, list_kind, item_kind, item),
-        );
+        schemas.insert(name.clone(), list_schema(g, v, list_kind, item_kind, item));
         kinds.insert((g.clone(), v.clone(), list_kind.clone()), name);
     }
     add_patch_extensions(&mut schemas);
@@ -530,32 +590,215 @@ fn plural_kind(kind: &str) -> String {
 /// (k8s-openapi does not carry them). Informational: see the module documentation.
 fn add_patch_extensions(schemas: &mut Map<String, Value>) {
     // (schema, property, patch strategy, merge key, list type, list-map keys)
-    const EXT: &[(&str, &str, &str, &str, &str, &[&str])] = &[
-        ("io.k8s.api.core.v1.PodSpec", "containers", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "initContainers", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "ephemeralContainers", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "volumes", "merge,retainKeys", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "imagePullSecrets", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "hostAliases", "merge", "ip", "map", &["ip"]),
-        ("io.k8s.api.core.v1.PodSpec", "resourceClaims", "merge,retainKeys", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.PodSpec", "topologySpreadConstraints", "merge", "topologyKey", "map", &["topologyKey", "whenUnsatisfiable"]),
-        ("io.k8s.api.core.v1.PodSpec", "schedulingGates", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.Container", "env", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.Container", "ports", "merge", "containerPort", "map", &["containerPort", "protocol"]),
-        ("io.k8s.api.core.v1.Container", "volumeMounts", "merge", "mountPath", "map", &["mountPath"]),
-        ("io.k8s.api.core.v1.Container", "volumeDevices", "merge", "devicePath", "map", &["devicePath"]),
-        ("io.k8s.api.core.v1.EphemeralContainer", "env", "merge", "name", "map", &["name"]),
-        ("io.k8s.api.core.v1.EphemeralContainer", "volumeMounts", "merge", "mountPath", "map", &["mountPath"]),
-        ("io.k8s.api.core.v1.EphemeralContainer", "volumeDevices", "merge", "devicePath", "map", &["devicePath"]),
-        ("io.k8s.api.core.v1.ServiceSpec", "ports", "merge", "port", "map", &["port", "protocol"]),
-        ("io.k8s.api.core.v1.PodStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.core.v1.NodeStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.core.v1.NodeStatus", "addresses", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.apps.v1.DeploymentStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.apps.v1.ReplicaSetStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.apps.v1.StatefulSetStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.api.apps.v1.DaemonSetStatus", "conditions", "merge", "type", "map", &["type"]),
-        ("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences", "merge", "uid", "map", &["uid"]),
+    type Ext = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    );
+    const EXT: &[Ext] = &[
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "containers",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "initContainers",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "ephemeralContainers",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "volumes",
+            "merge,retainKeys",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "imagePullSecrets",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "hostAliases",
+            "merge",
+            "ip",
+            "map",
+            &["ip"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "resourceClaims",
+            "merge,retainKeys",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "topologySpreadConstraints",
+            "merge",
+            "topologyKey",
+            "map",
+            &["topologyKey", "whenUnsatisfiable"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodSpec",
+            "schedulingGates",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.Container",
+            "env",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.Container",
+            "ports",
+            "merge",
+            "containerPort",
+            "map",
+            &["containerPort", "protocol"],
+        ),
+        (
+            "io.k8s.api.core.v1.Container",
+            "volumeMounts",
+            "merge",
+            "mountPath",
+            "map",
+            &["mountPath"],
+        ),
+        (
+            "io.k8s.api.core.v1.Container",
+            "volumeDevices",
+            "merge",
+            "devicePath",
+            "map",
+            &["devicePath"],
+        ),
+        (
+            "io.k8s.api.core.v1.EphemeralContainer",
+            "env",
+            "merge",
+            "name",
+            "map",
+            &["name"],
+        ),
+        (
+            "io.k8s.api.core.v1.EphemeralContainer",
+            "volumeMounts",
+            "merge",
+            "mountPath",
+            "map",
+            &["mountPath"],
+        ),
+        (
+            "io.k8s.api.core.v1.EphemeralContainer",
+            "volumeDevices",
+            "merge",
+            "devicePath",
+            "map",
+            &["devicePath"],
+        ),
+        (
+            "io.k8s.api.core.v1.ServiceSpec",
+            "ports",
+            "merge",
+            "port",
+            "map",
+            &["port", "protocol"],
+        ),
+        (
+            "io.k8s.api.core.v1.PodStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.core.v1.NodeStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.core.v1.NodeStatus",
+            "addresses",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.apps.v1.DeploymentStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.apps.v1.ReplicaSetStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.apps.v1.StatefulSetStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.api.apps.v1.DaemonSetStatus",
+            "conditions",
+            "merge",
+            "type",
+            "map",
+            &["type"],
+        ),
+        (
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "ownerReferences",
+            "merge",
+            "uid",
+            "map",
+            &["uid"],
+        ),
     ];
     for (schema, prop, strategy, key, list_type, map_keys) in EXT {
         if let Some(Value::Object(p)) = schemas
@@ -607,7 +850,8 @@ pub fn group_version_document(
         .map(String::from)
         .collect();
     let mut schema_of = |g: &str, v: &str, kind: &str, own: &mut Map<String, Value>| -> String {
-        if g == group && v == version
+        if g == group
+            && v == version
             && let Some(n) = kind_names.get(kind)
         {
             return n.clone();
@@ -620,7 +864,10 @@ pub fn group_version_document(
             return n.clone();
         }
         // A kind k8s-openapi does not know: an open object.
-        let name = format!("io.berth.{}.{v}.{kind}", if g.is_empty() { "core" } else { g });
+        let name = format!(
+            "io.berth.{}.{v}.{kind}",
+            if g.is_empty() { "core" } else { g }
+        );
         own.entry(name.clone()).or_insert_with(|| {
             json!({
                 "type": "object",
@@ -701,10 +948,13 @@ fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
+                // (A property may be named `$ref`, as in JSONSchemaProps: its value is a schema.)
                 if k == "$ref"
-                    && let Some(name) = x.as_str().and_then(|s| s.strip_prefix(SCHEMA_PREFIX))
+                    && let Some(r) = x.as_str()
                 {
-                    out.insert(name.to_string());
+                    if let Some(name) = r.strip_prefix(SCHEMA_PREFIX) {
+                        out.insert(name.to_string());
+                    }
                 } else {
                     collect_refs(x, out);
                 }
@@ -866,19 +1116,60 @@ fn force() -> Value {
 }
 
 fn list_params() -> Vec<Value> {
-    let b = |n: &str, d: &str| param(n, "query", d, json!({ "type": "boolean", "uniqueItems": true }));
-    let i = |n: &str, d: &str| param(n, "query", d, json!({ "type": "integer", "uniqueItems": true }));
+    let b = |n: &str, d: &str| {
+        param(
+            n,
+            "query",
+            d,
+            json!({ "type": "boolean", "uniqueItems": true }),
+        )
+    };
+    let i = |n: &str, d: &str| {
+        param(
+            n,
+            "query",
+            d,
+            json!({ "type": "integer", "uniqueItems": true }),
+        )
+    };
     vec![
-        b("allowWatchBookmarks", "allowWatchBookmarks requests watch events with type \"BOOKMARK\"."),
-        query_string("continue", "The continue option should be set when retrieving more results from the server."),
-        query_string("fieldSelector", "A selector to restrict the list of returned objects by their fields. Defaults to everything."),
-        query_string("labelSelector", "A selector to restrict the list of returned objects by their labels. Defaults to everything."),
-        i("limit", "limit is a maximum number of responses to return for a list call."),
-        query_string("resourceVersion", "resourceVersion sets a constraint on what resource versions a request may be served from."),
-        query_string("resourceVersionMatch", "resourceVersionMatch determines how resourceVersion is applied to list calls."),
-        b("sendInitialEvents", "`sendInitialEvents=true` may be set together with `watch=true`."),
+        b(
+            "allowWatchBookmarks",
+            "allowWatchBookmarks requests watch events with type \"BOOKMARK\".",
+        ),
+        query_string(
+            "continue",
+            "The continue option should be set when retrieving more results from the server.",
+        ),
+        query_string(
+            "fieldSelector",
+            "A selector to restrict the list of returned objects by their fields. Defaults to everything.",
+        ),
+        query_string(
+            "labelSelector",
+            "A selector to restrict the list of returned objects by their labels. Defaults to everything.",
+        ),
+        i(
+            "limit",
+            "limit is a maximum number of responses to return for a list call.",
+        ),
+        query_string(
+            "resourceVersion",
+            "resourceVersion sets a constraint on what resource versions a request may be served from.",
+        ),
+        query_string(
+            "resourceVersionMatch",
+            "resourceVersionMatch determines how resourceVersion is applied to list calls.",
+        ),
+        b(
+            "sendInitialEvents",
+            "`sendInitialEvents=true` may be set together with `watch=true`.",
+        ),
         i("timeoutSeconds", "Timeout for the list/watch call."),
-        b("watch", "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications."),
+        b(
+            "watch",
+            "Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.",
+        ),
     ]
 }
 
@@ -956,7 +1247,11 @@ fn add_paths(
     subresources: &[(String, String, Value)],
 ) {
     let prefix = op_prefix(&r.group, &r.version);
-    let tag = format!("{}_{}", if r.group.is_empty() { "core" } else { &r.group }, r.version);
+    let tag = format!(
+        "{}_{}",
+        if r.group.is_empty() { "core" } else { &r.group },
+        r.version
+    );
     let base = if r.group.is_empty() {
         format!("/api/{}", r.version)
     } else {
@@ -978,7 +1273,10 @@ fn add_paths(
     } else {
         (format!("{base}/{}", r.resource), "", Vec::new())
     };
-    let pretty = query_string("pretty", "If 'true', then the output is pretty printed. Defaults to 'false' unless the user agent is a browser or command-line HTTP tool (curl and wget).");
+    let pretty = query_string(
+        "pretty",
+        "If 'true', then the output is pretty printed. Defaults to 'false' unless the user agent is a browser or command-line HTTP tool (curl and wget).",
+    );
     let name_param = |what: &str| {
         param(
             "name",
@@ -1115,7 +1413,14 @@ fn add_paths(
         );
     }
     if r.has_verb("delete") {
-        let i = |n: &str, d: &str| param(n, "query", d, json!({ "type": "integer", "uniqueItems": true }));
+        let i = |n: &str, d: &str| {
+            param(
+                n,
+                "query",
+                d,
+                json!({ "type": "integer", "uniqueItems": true }),
+            )
+        };
         it.insert(
             "delete".into(),
             operation(
@@ -1125,8 +1430,14 @@ fn add_paths(
                 &tag,
                 vec![
                     dry_run(),
-                    i("gracePeriodSeconds", "The duration in seconds before the object should be deleted."),
-                    query_string("propagationPolicy", "Whether and how garbage collection will be performed."),
+                    i(
+                        "gracePeriodSeconds",
+                        "The duration in seconds before the object should be deleted.",
+                    ),
+                    query_string(
+                        "propagationPolicy",
+                        "Whether and how garbage collection will be performed.",
+                    ),
                 ],
                 Some(body(DELETE_OPTIONS)),
                 responses(&[("200", "OK"), ("202", "Accepted")], STATUS),
@@ -1149,7 +1460,11 @@ fn add_paths(
         };
         // kubectl matches operations by the GVK of the object they speak; status speaks the
         // parent kind.
-        let sub_gvk = if sub_gvk["kind"] == json!(kind) { gvk.clone() } else { sub_gvk.clone() };
+        let sub_gvk = if sub_gvk["kind"] == json!(kind) {
+            gvk.clone()
+        } else {
+            sub_gvk.clone()
+        };
         let suffix = capitalize(sub);
         let mut m = Map::new();
         if info.has_verb("get") {
@@ -1215,7 +1530,7 @@ fn add_paths(
         if m.is_empty() {
             continue;
         }
-        let mut p = vec![name_param(&format!("{kind}"))];
+        let mut p = vec![name_param(kind)];
         p.extend(path_params.iter().cloned());
         p.push(pretty.clone());
         m.insert("parameters".into(), Value::Array(p));
@@ -1266,8 +1581,10 @@ mod tests {
         match v {
             Value::Object(m) => {
                 for (k, x) in m {
-                    if k == "$ref" {
-                        out.insert(x.as_str().unwrap_or("").to_string());
+                    if k == "$ref"
+                        && let Some(r) = x.as_str()
+                    {
+                        out.insert(r.to_string());
                     } else {
                         collect_all_refs(x, out);
                     }
@@ -1288,7 +1605,10 @@ mod tests {
         for (g, v) in &gvs {
             let key = gv_path(g, v);
             let url = paths[&key]["serverRelativeURL"].as_str().expect("url");
-            assert!(url.starts_with(&format!("/openapi/v3/{key}?hash=")), "{url}");
+            assert!(
+                url.starts_with(&format!("/openapi/v3/{key}?hash=")),
+                "{url}"
+            );
             let hash = url.rsplit('=').next().unwrap_or("");
             assert_eq!(hash.len(), 128);
         }
@@ -1308,8 +1628,7 @@ mod tests {
         );
         assert!(dep.get("required").is_none());
         assert_eq!(
-            schemas["io.k8s.api.apps.v1.DeploymentList"]["x-kubernetes-group-version-kind"][0]
-                ["kind"],
+            schemas["io.k8s.api.apps.v1.DeploymentList"]["x-kubernetes-group-version-kind"][0]["kind"],
             "DeploymentList"
         );
         // Refs with siblings are wrapped in allOf, as Kubernetes does.
@@ -1332,7 +1651,8 @@ mod tests {
         assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
         assert!(schemas["io.k8s.api.autoscaling.v1.Scale"].is_object());
 
-        let patch = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+        let patch =
+            &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(
             patch["x-kubernetes-group-version-kind"],
             json!({"group": "apps", "version": "v1", "kind": "Deployment"})
@@ -1345,8 +1665,8 @@ mod tests {
         );
         assert!(patch["requestBody"]["content"]["application/merge-patch+json"].is_object());
         assert!(doc["paths"]["/apis/apps/v1/deployments"]["get"].is_object());
-        let scale = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"]
-            ["patch"];
+        let scale =
+            &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"]["patch"];
         assert_eq!(scale["x-kubernetes-group-version-kind"]["kind"], "Scale");
         assert_refs_resolve(&doc);
     }
@@ -1354,17 +1674,20 @@ mod tests {
     #[test]
     fn openapi_every_builtin_gv_resolves() {
         for (g, v) in served() {
-            let doc = group_version_document(&g, &v, &resources_of(&g, &v), &[])
-                .expect("document");
+            let doc = group_version_document(&g, &v, &resources_of(&g, &v), &[]).expect("document");
             assert_refs_resolve(&doc);
             let schemas = doc["components"]["schemas"].as_object().expect("schemas");
             for r in resources_of(&g, &v) {
                 assert!(
-                    schemas.values().any(|s| s["x-kubernetes-group-version-kind"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x["kind"] == json!(r.kind)
-                            && x["group"] == json!(r.group)
-                            && x["version"] == json!(r.version)))),
+                    schemas
+                        .values()
+                        .any(
+                            |s| s["x-kubernetes-group-version-kind"]
+                                .as_array()
+                                .is_some_and(|a| a.iter().any(|x| x["kind"] == json!(r.kind)
+                                    && x["group"] == json!(r.group)
+                                    && x["version"] == json!(r.version)))
+                        ),
                     "{g}/{v} {} has no schema",
                     r.kind
                 );
@@ -1422,7 +1745,10 @@ mod tests {
             s["x-kubernetes-group-version-kind"],
             json!([{"group": "stable.example.com", "kind": "CronTab", "version": "v1"}])
         );
-        assert_eq!(s["properties"]["spec"]["properties"]["cronSpec"]["type"], "string");
+        assert_eq!(
+            s["properties"]["spec"]["properties"]["cronSpec"]["type"],
+            "string"
+        );
         assert_eq!(
             s["properties"]["metadata"]["allOf"][0]["$ref"],
             format!("{SCHEMA_PREFIX}{OBJECT_META}")
@@ -1431,7 +1757,10 @@ mod tests {
         let patch = &v["paths"]["/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}"]
             ["patch"];
         assert_eq!(patch["x-kubernetes-group-version-kind"]["kind"], "CronTab");
-        assert_eq!(patch["operationId"], "patchStableExampleComV1NamespacedCronTab");
+        assert_eq!(
+            patch["operationId"],
+            "patchStableExampleComV1NamespacedCronTab"
+        );
         assert_refs_resolve(v);
 
         // Cached while unchanged; a schema change changes the hash.
@@ -1444,7 +1773,9 @@ mod tests {
                 "stable.example.com",
                 "v1",
                 &res,
-                &[crd(json!({"type": "object", "properties": {"spec": {"type": "string"}}}))],
+                &[crd(
+                    json!({"type": "object", "properties": {"spec": {"type": "string"}}}),
+                )],
             )
             .expect("doc");
         assert_ne!(doc.hash, changed.hash);
@@ -1468,20 +1799,24 @@ mod tests {
         assert!(
             doc.headers
                 .iter()
-                .any(|(k, v)| *k == "Cache-Control" && v == "public, immutable")
+                .any(|(k, v)| *k == "cache-control" && v == "public, immutable")
         );
         assert!(
             doc.headers
                 .iter()
-                .any(|(k, v)| *k == "Content-Type" && v == "application/json")
+                .any(|(k, v)| *k == "content-type" && v == "application/json")
         );
-        let stale = api.serve(path, Some("hash=ABC"), &gvs, lookup).expect("reply");
+        let stale = api
+            .serve(path, Some("hash=ABC"), &gvs, lookup)
+            .expect("reply");
         assert_eq!(stale.status, 301);
         let plain = api.serve(path, None, &gvs, lookup).expect("reply");
         assert_eq!(plain.status, 200);
         assert_eq!(plain.body, doc.body);
         assert_eq!(
-            api.serve("/openapi/v2", None, &gvs, lookup).expect("reply").status,
+            api.serve("/openapi/v2", None, &gvs, lookup)
+                .expect("reply")
+                .status,
             404
         );
         assert_eq!(

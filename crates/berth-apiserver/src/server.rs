@@ -56,6 +56,8 @@ pub struct ApiServer {
     shutdown_tx: watch::Sender<bool>,
     ready: AtomicBool,
     pub(crate) advertise: String,
+    /// OpenAPI v3 documents, built on first use and cached per group-version.
+    pub(crate) openapi: crate::openapi::OpenApi,
     /// A token for in-process components (controllers), never written to disk.
     internal_token: String,
 }
@@ -91,6 +93,7 @@ impl ApiServer {
             shutdown_tx,
             ready: AtomicBool::new(false),
             advertise,
+            openapi: crate::openapi::OpenApi::new(),
             internal_token,
         }))
     }

@@ -2,8 +2,8 @@
 //! serviceaccounts/token.
 
 use crate::auth::{ServiceAccountClaims, UserInfo};
-use crate::body::{self, MediaType};
-use crate::handler::{Query, Shape, delete_options, json_response, shape_object};
+use crate::body::MediaType;
+use crate::handler::{Query, Shape, delete_options, json_response, render_object};
 use crate::object;
 use crate::patch::{self, PatchBody};
 use crate::registry::Served;
@@ -58,12 +58,12 @@ pub async fn handle(
             let (obj, _) = s.get_object(served, ns, name).await?;
             Ok(json_response(
                 StatusCode::OK,
-                &shape_object(obj, shape),
+                &render_object(served, obj, shape),
                 &[],
             ))
         }
         ("status", Method::PUT) => {
-            let body = body::parse_object(bytes, media(headers)?)?;
+            let body = crate::handler::object_body(headers, bytes)?;
             let w = s
                 .update_object(served, ns, name, UpdateScope::Status, &opts(q)?, |_| {
                     Ok(body.clone())
@@ -87,7 +87,7 @@ pub async fn handle(
             Ok(json_response(code, &w.object, &w.warnings))
         }
         ("finalize", Method::PUT) if info.resource == "namespaces" => {
-            let body = body::parse_object(bytes, media(headers)?)?;
+            let body = crate::handler::object_body(headers, bytes)?;
             let w = s
                 .update_object(served, ns, name, UpdateScope::Finalize, &opts(q)?, |_| {
                     Ok(body.clone())
@@ -115,7 +115,7 @@ pub async fn handle(
                 )?)
             };
             let put_body = if *method == Method::PUT {
-                Some(body::parse_object(bytes, m)?)
+                Some(crate::handler::object_body(headers, bytes)?)
             } else {
                 None
             };
@@ -330,7 +330,7 @@ async fn bind(
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
-    let binding = body::parse_object(bytes, media(headers)?)?;
+    let binding = crate::handler::object_body(headers, bytes)?;
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
@@ -400,7 +400,7 @@ async fn evict(
     headers: &HeaderMap,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
-    let eviction = body::parse_object(bytes, media(headers)?)?;
+    let eviction = crate::handler::object_body(headers, bytes)?;
     let ns_name = ns.unwrap_or("default");
     let (pod, _) = s.get_object(served, ns, name).await?;
     let mut opts: DeleteOptions = match eviction.get("deleteOptions") {
@@ -538,7 +538,7 @@ async fn token_request(
     let req = if bytes.is_empty() {
         json!({})
     } else {
-        body::parse_object(bytes, media(headers)?)?
+        crate::handler::object_body(headers, bytes)?
     };
     let (sa, _) = s.get_object(served, ns, name).await?;
     let expiration = req

@@ -1,7 +1,7 @@
 //! WATCH: newline-delimited JSON events from the store's change feed, with Kubernetes'
 //! resourceVersion semantics, selectors, bookmarks and initial events.
 
-use crate::handler::{Filters, Query, Shape, shape_object};
+use crate::handler::{Filters, Query, Shape, render_object};
 use crate::object;
 use crate::registry::Served;
 use crate::rest;
@@ -25,7 +25,7 @@ fn event_line(kind: &str, obj: &Value) -> Bytes {
 
 fn bookmark(served: &Served, shape: Shape, rev: i64, initial_end: bool) -> Value {
     let (kind, api_version) = match shape {
-        Shape::Full => (served.info.kind.clone(), served.info.api_version()),
+        Shape::Full | Shape::Table(_) => (served.info.kind.clone(), served.info.api_version()),
         Shape::PartialMetadata => ("PartialObjectMetadata".into(), "meta.k8s.io/v1".into()),
     };
     let mut meta = json!({"resourceVersion": rev.to_string()});
@@ -133,7 +133,7 @@ pub async fn serve(
             for kv in &page.items {
                 let obj = rest::from_storage(&served, kv)?;
                 if filters.matches(&served, &obj) {
-                    head.push(event_line("ADDED", &shape_object(obj, shape)));
+                    head.push(event_line("ADDED", &render_object(&served, obj, shape)));
                 }
             }
             if !page.more {
@@ -228,10 +228,16 @@ fn translate(served: &Served, filters: &Filters, shape: Shape, ev: Event) -> Opt
                 None => false,
             };
             match (prev.is_some(), before, now) {
-                (false, _, true) => Some(event_line("ADDED", &shape_object(obj, shape))),
-                (true, true, true) => Some(event_line("MODIFIED", &shape_object(obj, shape))),
-                (true, false, true) => Some(event_line("ADDED", &shape_object(obj, shape))),
-                (true, true, false) => Some(event_line("DELETED", &shape_object(obj, shape))),
+                (false, _, true) => Some(event_line("ADDED", &render_object(served, obj, shape))),
+                (true, true, true) => {
+                    Some(event_line("MODIFIED", &render_object(served, obj, shape)))
+                }
+                (true, false, true) => {
+                    Some(event_line("ADDED", &render_object(served, obj, shape)))
+                }
+                (true, true, false) => {
+                    Some(event_line("DELETED", &render_object(served, obj, shape)))
+                }
                 _ => None,
             }
         }
@@ -241,7 +247,7 @@ fn translate(served: &Served, filters: &Filters, shape: Shape, ev: Event) -> Opt
                 return None;
             }
             object::set_resource_version(&mut obj, revision);
-            Some(event_line("DELETED", &shape_object(obj, shape)))
+            Some(event_line("DELETED", &render_object(served, obj, shape)))
         }
     }
 }

@@ -31,7 +31,7 @@ use tokio::task::JoinSet;
 
 use crate::CommonArgs;
 use crate::berth::{self, Berth};
-use crate::daemon::{self, Mem};
+use crate::daemon::{self, CpuMeter, Mem};
 use crate::etcd::{self, Etcd, EtcdKv};
 use crate::kv::{self, KvRun};
 use crate::load::{self, Errors, Lat, LoadResult, closed_loop, new_hist, open_loop, record};
@@ -119,6 +119,8 @@ struct ApiFigures {
     watch_lat: Option<Lat>,
     /// A ConfigMap as Berth returns it, for a realistic value size in the storage comparison.
     sample_object: Option<Vec<u8>>,
+    /// berth's memory after each phase: (figure id suffix, what had been done, memory).
+    phase_mem: Vec<(&'static str, &'static str, Mem)>,
 }
 
 pub async fn run(args: &ApiArgs, report: &mut Report) -> anyhow::Result<()> {
@@ -160,7 +162,7 @@ pub async fn run(args: &ApiArgs, report: &mut Report) -> anyhow::Result<()> {
 
     // Memory, the server's own complaints, and shutdown: also after a failed phase.
     let end = daemon::mem_of(berth.daemon.pid()).unwrap_or_default();
-    memory_table(report, idle, end);
+    memory_table(report, idle, &figs.phase_mem, end);
     scan_log(report, &berth.daemon.log_text());
     drop(client);
     if args.common.keep
@@ -225,18 +227,16 @@ async fn api_phases(
             "p50 ms",
             "p99 ms",
             "max ms",
-            "berth CPU cores busy",
+            "berth CPU",
+            "bench CPU",
         ],
     );
     for &(clients, n) in &plan.creates {
         let ns = format!("bench-create-c{clients}");
         ensure_namespace(client, &ns).await?;
-        let cpu0 = daemon::cpu_seconds(pid);
+        let cpu = CpuMeter::start(pid);
         let r = create_configmaps(client, &ns, n, clients, payload.clone()).await;
-        let cores = match (cpu0, daemon::cpu_seconds(pid)) {
-            (Some(a), Some(b)) => (b - a) / r.elapsed.as_secs_f64().max(1e-9),
-            _ => f64::NAN,
-        };
+        let (cores, bench_cores) = cpu.cores();
         let lat = r.lat();
         t.row(vec![
             clients.to_string(),
@@ -248,6 +248,7 @@ async fn api_phases(
             fmt_num(lat.p99_ms),
             fmt_num(lat.max_ms),
             fmt_num(cores),
+            fmt_num(bench_cores),
         ]);
         let id = format!("api.create.c{clients}");
         let label = format!("Berth API ConfigMap create, {clients} concurrent client(s)");
@@ -258,12 +259,7 @@ async fn api_phases(
             "creates/s",
         );
         report.latency(&format!("{id}.latency"), &format!("{label}, latency"), &lat);
-        report.figure(
-            &format!("{id}.berth_cpu"),
-            &format!("{label}, berth CPU use"),
-            cores,
-            "cores",
-        );
+        cpu_figures(report, &id, &label, (cores, bench_cores));
         report.errors(&id, &label, &r.errors);
         if r.stopped_at_deadline {
             report.note(format!(
@@ -273,15 +269,25 @@ async fn api_phases(
         figs.creates.push((clients, r));
     }
     t.print();
+    println!(
+        "  (CPU columns: cores busy, i.e. CPU seconds per wall second, of berth and of this load generator)"
+    );
     let sample: Api<ConfigMap> = Api::namespaced(client.clone(), "bench-create-c1");
     if let Ok(cm) = sample.get("cm-000000").await {
         figs.sample_object = serde_json::to_vec(&cm).ok();
     }
 
+    figs.phase_mem.push((
+        "after_creates",
+        "after the 1/8/64-client creates",
+        daemon::mem_of(pid)?,
+    ));
+
     // 2. Fixed rate, open loop.
     ensure_namespace(client, "bench-rate").await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), "bench-rate");
     let (p, a) = (payload.clone(), api.clone());
+    let cpu = CpuMeter::start(pid);
     let r = open_loop(
         plan.rate,
         Duration::from_secs(plan.rate_secs),
@@ -295,6 +301,7 @@ async fn api_phases(
         },
     )
     .await;
+    let (cores, bench_cores) = cpu.cores();
     let lat = r.lat();
     let mut t = Table::new(
         &format!(
@@ -310,6 +317,8 @@ async fn api_phases(
             "p99 ms",
             "max ms",
             "max send lag ms",
+            "berth CPU",
+            "bench CPU",
         ],
     );
     t.row(vec![
@@ -321,6 +330,8 @@ async fn api_phases(
         fmt_num(lat.p99_ms),
         fmt_num(lat.max_ms),
         fmt_num(r.max_send_lag.as_secs_f64() * 1000.0),
+        fmt_num(cores),
+        fmt_num(bench_cores),
     ]);
     t.print();
     let label = format!(
@@ -339,15 +350,46 @@ async fn api_phases(
         r.max_send_lag.as_secs_f64() * 1000.0,
         "ms",
     );
+    cpu_figures(report, "api.rate", &label, (cores, bench_cores));
     report.errors("api.rate", &label, &r.errors);
     figs.rate = Some(r);
 
+    figs.phase_mem.push((
+        "after_rate",
+        "after the fixed-rate creates",
+        daemon::mem_of(pid)?,
+    ));
+
     // 3. Watch fan-out.
-    figs.watch_lat = Some(watch_phase(client, plan, report).await?);
+    figs.watch_lat = Some(watch_phase(client, pid, plan, report).await?);
+
+    figs.phase_mem
+        .push(("after_watch", "after the watch phase", daemon::mem_of(pid)?));
 
     // 4. Large lists.
     list_phase(client, plan, report).await?;
+    figs.phase_mem.push((
+        "after_lists",
+        "after creating and listing the pods",
+        daemon::mem_of(pid)?,
+    ));
     Ok(())
+}
+
+/// CPU use of berth and of this benchmark process over a phase.
+fn cpu_figures(report: &mut Report, id: &str, label: &str, (berth, bench): (f64, f64)) {
+    report.figure(
+        &format!("{id}.berth_cpu"),
+        &format!("{label}, berth CPU use"),
+        berth,
+        "cores",
+    );
+    report.figure(
+        &format!("{id}.bench_cpu"),
+        &format!("{label}, load generator (berth-bench) CPU use"),
+        bench,
+        "cores",
+    );
 }
 
 fn configmap(i: usize, payload: &str) -> ConfigMap {
@@ -492,7 +534,12 @@ async fn watcher(
     out
 }
 
-async fn watch_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyhow::Result<Lat> {
+async fn watch_phase(
+    client: &Client,
+    pid: u32,
+    plan: &Plan,
+    report: &mut Report,
+) -> anyhow::Result<Lat> {
     let ns = "bench-watch";
     ensure_namespace(client, ns).await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
@@ -532,6 +579,7 @@ async fn watch_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyho
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let (a, objects) = (api.clone(), plan.watch_objects);
+    let cpu = CpuMeter::start(pid);
     let writer = open_loop(
         plan.watch_rate,
         Duration::from_secs(plan.watch_secs),
@@ -551,6 +599,7 @@ async fn watch_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyho
         },
     )
     .await;
+    let cpu_use = cpu.cores();
     let _ = ctl_tx.send(WatchCtl {
         expected: Some(writer.ok),
         stop: false,
@@ -632,6 +681,10 @@ async fn watch_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyho
         "watch streams that ended early".into(),
         ended_early.to_string(),
     ]);
+    t.row(vec![
+        "CPU while writing, berth / bench (cores)".into(),
+        format!("{} / {}", fmt_num(cpu_use.0), fmt_num(cpu_use.1)),
+    ]);
     t.print();
     println!(
         "  (delivery latency = watcher's receive time - writer's send time stamped in an annotation; it includes the PATCH itself: commit, fsync, fan-out, JSON over TLS, client decode)"
@@ -678,6 +731,7 @@ async fn watch_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyho
         &format!("{label}, writer PATCH latency from scheduled send"),
         &wlat,
     );
+    cpu_figures(report, "api.watch", &label, cpu_use);
     report.errors(
         "api.watch.writer",
         &format!("{label}, writer"),
@@ -885,24 +939,38 @@ async fn list_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyhow
     Ok(())
 }
 
-fn memory_table(report: &mut Report, idle: Mem, end: Mem) {
+fn memory_table(
+    report: &mut Report,
+    idle: Mem,
+    phases: &[(&'static str, &'static str, Mem)],
+    end: Mem,
+) {
     let mut t = Table::new("Berth process memory", &["figure", "MiB"]);
     t.row(vec![
         "RSS 1 s after start (idle), VmRSS".into(),
         fmt_num(idle.rss_mib()),
     ]);
-    t.row(vec!["RSS at the end, VmRSS".into(), fmt_num(end.rss_mib())]);
-    t.row(vec![
-        "peak RSS over the run, VmHWM".into(),
-        fmt_num(end.hwm_mib()),
-    ]);
-    t.print();
     report.figure(
         "berth.rss.idle",
         "berth RSS 1 s after start (VmRSS)",
         idle.rss_mib(),
         "MiB",
     );
+    for (id, what, m) in phases {
+        t.row(vec![format!("RSS {what}, VmRSS"), fmt_num(m.rss_mib())]);
+        report.figure(
+            &format!("berth.rss.{id}"),
+            &format!("berth RSS {what} (VmRSS)"),
+            m.rss_mib(),
+            "MiB",
+        );
+    }
+    t.row(vec!["RSS at the end, VmRSS".into(), fmt_num(end.rss_mib())]);
+    t.row(vec![
+        "peak RSS over the run, VmHWM".into(),
+        fmt_num(end.hwm_mib()),
+    ]);
+    t.print();
     report.figure(
         "berth.rss.end",
         "berth RSS at the end of the API phases (VmRSS)",

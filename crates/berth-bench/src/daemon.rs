@@ -242,3 +242,36 @@ pub fn machine() -> serde_json::Value {
         "kernel": kernel,
     })
 }
+
+/// CPU use of the server under test and of this load generator over a phase, in cores (CPU
+/// seconds per wall second), to tell a saturated server from a saturated machine.
+pub struct CpuMeter {
+    pid: u32,
+    start: std::time::Instant,
+    server0: Option<f64>,
+    bench0: Option<f64>,
+}
+
+impl CpuMeter {
+    pub fn start(pid: u32) -> CpuMeter {
+        CpuMeter {
+            pid,
+            start: std::time::Instant::now(),
+            server0: cpu_seconds(pid),
+            bench0: cpu_seconds(std::process::id()),
+        }
+    }
+
+    /// (server cores, bench cores) since `start`; NaN where /proc could not be read.
+    pub fn cores(&self) -> (f64, f64) {
+        let wall = self.start.elapsed().as_secs_f64().max(1e-9);
+        let per = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (b - a) / wall,
+            _ => f64::NAN,
+        };
+        (
+            per(self.server0, cpu_seconds(self.pid)),
+            per(self.bench0, cpu_seconds(std::process::id())),
+        )
+    }
+}

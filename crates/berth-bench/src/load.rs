@@ -29,7 +29,9 @@ pub fn record(h: &mut Histogram<u64>, d: Duration) {
 pub struct Lat {
     pub count: u64,
     pub p50_ms: f64,
+    pub p90_ms: f64,
     pub p99_ms: f64,
+    pub p999_ms: f64,
     pub max_ms: f64,
     pub mean_ms: f64,
 }
@@ -40,7 +42,9 @@ impl Lat {
             return Lat {
                 count: 0,
                 p50_ms: f64::NAN,
+                p90_ms: f64::NAN,
                 p99_ms: f64::NAN,
+                p999_ms: f64::NAN,
                 max_ms: f64::NAN,
                 mean_ms: f64::NAN,
             };
@@ -49,7 +53,9 @@ impl Lat {
         Lat {
             count: h.len(),
             p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
             p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
             max_ms: ms(h.max()),
             mean_ms: h.mean() / 1000.0,
         }

@@ -31,32 +31,24 @@ impl Report {
         }));
     }
 
-    /// p50/p99/max/mean (ms) and the sample count of a latency distribution.
+    /// p50/p90/p99/p99.9/max/mean (ms) and the sample count of a latency distribution.
     pub fn latency(&mut self, id: &str, label: &str, lat: &Lat) {
-        self.figure(
-            &format!("{id}.p50"),
-            &format!("{label}, p50"),
-            lat.p50_ms,
-            "ms",
-        );
-        self.figure(
-            &format!("{id}.p99"),
-            &format!("{label}, p99"),
-            lat.p99_ms,
-            "ms",
-        );
-        self.figure(
-            &format!("{id}.max"),
-            &format!("{label}, max"),
-            lat.max_ms,
-            "ms",
-        );
-        self.figure(
-            &format!("{id}.mean"),
-            &format!("{label}, mean"),
-            lat.mean_ms,
-            "ms",
-        );
+        let quantiles = [
+            ("p50", "p50", lat.p50_ms),
+            ("p90", "p90", lat.p90_ms),
+            ("p99", "p99", lat.p99_ms),
+            ("p999", "p99.9", lat.p999_ms),
+            ("max", "max", lat.max_ms),
+            ("mean", "mean", lat.mean_ms),
+        ];
+        for (suffix, name, v) in quantiles {
+            self.figure(
+                &format!("{id}.{suffix}"),
+                &format!("{label}, {name}"),
+                v,
+                "ms",
+            );
+        }
         self.figure(
             &format!("{id}.samples"),
             &format!("{label}, samples"),
@@ -192,10 +184,16 @@ impl Table {
     }
 
     pub fn print(&self) {
-        let cols = self.headers.len();
-        let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate().take(cols) {
+        let cols = self
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain([self.headers.len()])
+            .max()
+            .unwrap_or(0);
+        let mut width = vec![0usize; cols];
+        for r in self.rows.iter().chain([&self.headers]) {
+            for (i, c) in r.iter().enumerate() {
                 width[i] = width[i].max(c.chars().count());
             }
         }

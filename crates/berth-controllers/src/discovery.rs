@@ -191,7 +191,9 @@ fn served_resource(group: &str, version: &str, r: &APIResource) -> ServedResourc
 pub fn parse_api_version(api_version: &str) -> Option<(&str, &str)> {
     match api_version.split_once('/') {
         None if !api_version.is_empty() => Some(("", api_version)),
-        Some((group, version)) if !group.is_empty() && !version.is_empty() && !version.contains('/') => {
+        Some((group, version))
+            if !group.is_empty() && !version.is_empty() && !version.contains('/') =>
+        {
             Some((group, version))
         }
         _ => None,
@@ -227,7 +229,11 @@ pub async fn discover(client: &Client) -> Result<ServedResources> {
                         .preferred_version
                         .map(|p| p.version)
                         .or_else(|| g.versions.first().map(|v| v.version.clone())),
-                    versions: g.versions.into_iter().map(|v| (v.version, Vec::new())).collect(),
+                    versions: g
+                        .versions
+                        .into_iter()
+                        .map(|v| (v.version, Vec::new()))
+                        .collect(),
                     name: g.name,
                 });
             }
@@ -335,24 +341,47 @@ mod tests {
                         res("widgets/status", "Widget", true, &["get"]),
                     ],
                 ),
-                ("v2".into(), vec![res("widgets", "Widget", true, &["list", "watch", "delete", "get"])]),
+                (
+                    "v2".into(),
+                    vec![res(
+                        "widgets",
+                        "Widget",
+                        true,
+                        &["list", "watch", "delete", "get"],
+                    )],
+                ),
             ],
         }];
         let served = ServedResources::from_groups(&groups, BTreeMap::new());
         let preferred: Vec<(String, String)> = served
             .preferred()
             .iter()
-            .map(|r| (r.api_resource.plural.clone(), r.api_resource.version.clone()))
+            .map(|r| {
+                (
+                    r.api_resource.plural.clone(),
+                    r.api_resource.version.clone(),
+                )
+            })
             .collect();
         assert_eq!(
             preferred,
-            vec![("widgets".to_string(), "v2".to_string()), ("oldthings".to_string(), "v1".to_string())]
+            vec![
+                ("widgets".to_string(), "v2".to_string()),
+                ("oldthings".to_string(), "v1".to_string())
+            ]
         );
-        let v1 = served.resolve("example.com/v1", "Widget").map(|r| r.api_resource.api_version.clone());
+        let v1 = served
+            .resolve("example.com/v1", "Widget")
+            .map(|r| r.api_resource.api_version.clone());
         assert_eq!(v1.as_deref(), Some("example.com/v1"));
         assert!(served.resolve("example.com/v3", "Widget").is_none());
         assert!(served.resolve("example.com/v1", "Gadget").is_none());
-        assert_eq!(served.resolve("example.com/v2", "Widget").map(|r| r.namespaced), Some(true));
+        assert_eq!(
+            served
+                .resolve("example.com/v2", "Widget")
+                .map(|r| r.namespaced),
+            Some(true)
+        );
     }
 
     #[test]
@@ -364,12 +393,19 @@ mod tests {
         assert!(served.group_failed("metrics.k8s.io"));
         assert!(served.group_failed(""));
         assert!(!served.group_failed("apps"));
-        assert!(served.failure_message().is_some_and(|m| m.contains("2 failing")));
+        assert!(
+            served
+                .failure_message()
+                .is_some_and(|m| m.contains("2 failing"))
+        );
 
         let mut failed = BTreeMap::new();
         failed.insert(APIS_PATH.to_string(), "timeout".to_string());
         let served = ServedResources::from_groups(&[], failed);
-        assert!(served.group_failed("apps"), "every named group counts as failed");
+        assert!(
+            served.group_failed("apps"),
+            "every named group counts as failed"
+        );
         assert!(!served.group_failed(""));
     }
 }

@@ -61,13 +61,15 @@ impl Error {
     // By code first: the reason is optional in a Status.
 
     pub fn is_not_found(&self) -> bool {
-        self.status().is_some_and(|s| s.code == 404 || s.reason == "NotFound")
+        self.status()
+            .is_some_and(|s| s.code == 404 || s.reason == "NotFound")
     }
 
     /// A conflict on update (not "already exists", which shares the 409 code).
     pub fn is_conflict(&self) -> bool {
-        self.status()
-            .is_some_and(|s| (s.code == 409 && s.reason != "AlreadyExists") || s.reason == "Conflict")
+        self.status().is_some_and(|s| {
+            (s.code == 409 && s.reason != "AlreadyExists") || s.reason == "Conflict"
+        })
     }
 
     pub fn is_already_exists(&self) -> bool {

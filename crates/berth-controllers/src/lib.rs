@@ -66,7 +66,13 @@ pub async fn run(client: Client, shutdown: watch::Receiver<bool>) {
 /// Logs one result of a kube-runtime controller stream.
 fn log_controller_result<K, E1, E2>(
     controller: &str,
-    result: Result<(kube::runtime::reflector::ObjectRef<K>, kube::runtime::controller::Action), kube::runtime::controller::Error<E1, E2>>,
+    result: Result<
+        (
+            kube::runtime::reflector::ObjectRef<K>,
+            kube::runtime::controller::Action,
+        ),
+        kube::runtime::controller::Error<E1, E2>,
+    >,
 ) where
     K: kube::Resource,
     E1: std::error::Error,

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, NamespaceCondition, NamespaceStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, PartialObjectMeta, PostParams};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, ListParams, PartialObjectMeta, PostParams,
+};
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -51,7 +53,10 @@ struct Context {
 
 impl Context {
     fn reset_failures(&self, name: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
     }
 
     fn next_failure(&self, name: &str) -> u32 {
@@ -111,8 +116,14 @@ async fn reconcile(namespace: Arc<Namespace>, context: Arc<Context>) -> Result<A
     Ok(match progress {
         DeletionProgress::Finished => Action::await_change(),
         DeletionProgress::ContentRemaining { estimate_seconds } => {
-            tracing::debug!(namespace = name, estimate_seconds, "content remains in namespace; checking again later");
-            Action::requeue(Duration::from_secs(u64::try_from(estimate_seconds / 2 + 1).unwrap_or(1)))
+            tracing::debug!(
+                namespace = name,
+                estimate_seconds,
+                "content remains in namespace; checking again later"
+            );
+            Action::requeue(Duration::from_secs(
+                u64::try_from(estimate_seconds / 2 + 1).unwrap_or(1),
+            ))
         }
     })
 }
@@ -164,30 +175,44 @@ impl NamespacedResourcesDeleter {
         if namespace.metadata.deletion_timestamp.is_none() {
             return Ok(DeletionProgress::Finished);
         }
-        let namespace = match self.update_with_retries(namespace, NamespaceUpdate::MarkTerminating).await {
+        let namespace = match self
+            .update_with_retries(namespace, NamespaceUpdate::MarkTerminating)
+            .await
+        {
             Err(e) if e.is_not_found() => return Ok(DeletionProgress::Finished),
             other => other?,
         };
-        if namespace.metadata.deletion_timestamp.is_none() || !has_kubernetes_finalizer(&namespace) {
+        if namespace.metadata.deletion_timestamp.is_none() || !has_kubernetes_finalizer(&namespace)
+        {
             return Ok(DeletionProgress::Finished);
         }
         let estimate_seconds = self.delete_all_content(&namespace).await?;
         if estimate_seconds > 0 {
             return Ok(DeletionProgress::ContentRemaining { estimate_seconds });
         }
-        match self.update_with_retries(namespace, NamespaceUpdate::Finalize).await {
+        match self
+            .update_with_retries(namespace, NamespaceUpdate::Finalize)
+            .await
+        {
             Err(e) if e.is_not_found() => {}
             other => {
                 other?;
             }
         }
-        tracing::info!(namespace = name, "namespace content deleted; removed the kubernetes finalizer");
+        tracing::info!(
+            namespace = name,
+            "namespace content deleted; removed the kubernetes finalizer"
+        );
         Ok(DeletionProgress::Finished)
     }
 
     /// Applies `update`, re-reading the namespace after conflicts; fails if it was replaced by
     /// another namespace of the same name meanwhile.
-    async fn update_with_retries(&self, mut namespace: Namespace, update: NamespaceUpdate) -> Result<Namespace> {
+    async fn update_with_retries(
+        &self,
+        mut namespace: Namespace,
+        update: NamespaceUpdate,
+    ) -> Result<Namespace> {
         let name = namespace.name_any();
         for _ in 0..CONFLICT_RETRIES {
             let result = match update {
@@ -205,7 +230,9 @@ impl NamespacedResourcesDeleter {
                 other => return other,
             }
         }
-        Err(Error::ConflictRetriesExhausted(format!("updating namespace {name}")))
+        Err(Error::ConflictRetriesExhausted(format!(
+            "updating namespace {name}"
+        )))
     }
 
     async fn mark_terminating(&self, namespace: &Namespace) -> Result<Namespace> {
@@ -214,7 +241,10 @@ impl NamespacedResourcesDeleter {
             return Ok(namespace.clone());
         }
         let mut updated = namespace.clone();
-        updated.status.get_or_insert_with(NamespaceStatus::default).phase = Some("Terminating".to_string());
+        updated
+            .status
+            .get_or_insert_with(NamespaceStatus::default)
+            .phase = Some("Terminating".to_string());
         Ok(self
             .namespaces()
             .replace_status(&namespace.name_any(), &PostParams::default(), &updated)
@@ -226,11 +256,18 @@ impl NamespacedResourcesDeleter {
         let mut finalized = namespace.clone();
         finalized.status = None;
         if let Some(spec) = finalized.spec.as_mut() {
-            spec.finalizers = Some(finalizers_without_kubernetes(spec.finalizers.as_deref().unwrap_or_default()));
+            spec.finalizers = Some(finalizers_without_kubernetes(
+                spec.finalizers.as_deref().unwrap_or_default(),
+            ));
         }
         Ok(self
             .namespaces()
-            .replace_subresource("finalize", &namespace.name_any(), &PostParams::default(), &finalized)
+            .replace_subresource(
+                "finalize",
+                &namespace.name_any(),
+                &PostParams::default(),
+                &finalized,
+            )
             .await?)
     }
 
@@ -269,7 +306,9 @@ impl NamespacedResourcesDeleter {
         let mut estimate_seconds = 0;
         let mut totals = ContentTotals::default();
         for resource in resources {
-            let (remaining, error) = self.delete_all_of_resource(resource, &name, deleted_at).await;
+            let (remaining, error) = self
+                .delete_all_of_resource(resource, &name, deleted_at)
+                .await;
             if let Some(e) = error {
                 conditions.delete_content_failed(e.to_string());
                 errors.push(e.to_string());
@@ -283,7 +322,10 @@ impl NamespacedResourcesDeleter {
         let mut updated = namespace.clone();
         let status = updated.status.get_or_insert_with(NamespaceStatus::default);
         if conditions.apply(status, now_time())
-            && let Err(e) = self.namespaces().replace_status(&name, &PostParams::default(), &updated).await
+            && let Err(e) = self
+                .namespaces()
+                .replace_status(&name, &PostParams::default(), &updated)
+                .await
         {
             tracing::warn!(namespace = name, error = %e, "couldn't update namespace status conditions");
         }
@@ -311,13 +353,17 @@ impl NamespacedResourcesDeleter {
                 Err(e) => return (remaining, Some(e)),
             }
         }
-        let api: MetadataApi = Api::namespaced_with(self.client.clone(), namespace, &resource.api_resource);
+        let api: MetadataApi =
+            Api::namespaced_with(self.client.clone(), namespace, &resource.api_resource);
 
         let mut deleted_collection = false;
         if resource.supports("deletecollection") {
             // Background: dependents elsewhere are the garbage collector's; no orphan finalizer
             // is added, so nothing here waits on it.
-            match api.delete_collection(&DeleteParams::background(), &ListParams::default()).await {
+            match api
+                .delete_collection(&DeleteParams::background(), &ListParams::default())
+                .await
+            {
                 Ok(_) => deleted_collection = true,
                 Err(e) => {
                     let e = Error::from(e);
@@ -374,8 +420,11 @@ impl NamespacedResourcesDeleter {
     async fn estimate_pod_termination(&self, namespace: &str, deleted_at: i64) -> Result<i64> {
         // Read as untyped JSON: only two fields matter, and an odd field elsewhere in a pod
         // must not stop namespace deletion.
-        let pods: Api<DynamicObject> =
-            Api::namespaced_with(self.client.clone(), namespace, &ApiResource::erase::<Pod>(&()));
+        let pods: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &ApiResource::erase::<Pod>(&()),
+        );
         let list = pods.list(&ListParams::default()).await?;
         let estimate = pod_grace_estimate(list.items.iter().map(|p| &p.data));
         if now_seconds().saturating_sub(deleted_at) >= estimate {
@@ -388,10 +437,15 @@ impl NamespacedResourcesDeleter {
 /// The longest `spec.terminationGracePeriodSeconds` among pods not in a terminal phase.
 fn pod_grace_estimate<'a>(pods: impl Iterator<Item = &'a serde_json::Value>) -> i64 {
     pods.filter(|p| {
-        let phase = p.pointer("/status/phase").and_then(serde_json::Value::as_str);
+        let phase = p
+            .pointer("/status/phase")
+            .and_then(serde_json::Value::as_str);
         !matches!(phase, Some("Succeeded") | Some("Failed"))
     })
-    .filter_map(|p| p.pointer("/spec/terminationGracePeriodSeconds").and_then(serde_json::Value::as_i64))
+    .filter_map(|p| {
+        p.pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(serde_json::Value::as_i64)
+    })
     .max()
     .unwrap_or(0)
 }
@@ -406,7 +460,11 @@ async fn delete_each(api: &MetadataApi, resource: &ServedResource) -> Result<()>
         Ok(list) => list,
         Err(e) => {
             let e = Error::from(e);
-            return if e.is_method_not_supported() || e.is_not_found() { Ok(()) } else { Err(e) };
+            return if e.is_method_not_supported() || e.is_not_found() {
+                Ok(())
+            } else {
+                Err(e)
+            };
         }
     };
     for item in list.items {
@@ -433,7 +491,11 @@ fn has_kubernetes_finalizer(namespace: &Namespace) -> bool {
 
 /// The finalizers without ours, sorted and de-duplicated as upstream's string set.
 fn finalizers_without_kubernetes(finalizers: &[String]) -> Vec<String> {
-    let mut rest: Vec<String> = finalizers.iter().filter(|f| *f != FINALIZER_KUBERNETES).cloned().collect();
+    let mut rest: Vec<String> = finalizers
+        .iter()
+        .filter(|f| *f != FINALIZER_KUBERNETES)
+        .cloned()
+        .collect();
     rest.sort();
     rest.dedup();
     rest
@@ -447,7 +509,8 @@ fn now_seconds() -> i64 {
 }
 
 fn now_time() -> Time {
-    let ts = k8s_openapi::jiff::Timestamp::from_second(now_seconds()).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+    let ts = k8s_openapi::jiff::Timestamp::from_second(now_seconds())
+        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
     Time(ts)
 }
 
@@ -462,11 +525,31 @@ const FINALIZERS_REMAINING: &str = "NamespaceFinalizersRemaining";
 
 /// The conditions this controller maintains, each with its "all is well" reason and message.
 const CONDITION_TYPES: &[(&str, &str, &str)] = &[
-    (DISCOVERY_FAILURE, "ResourcesDiscovered", "All resources successfully discovered"),
-    (GROUP_VERSION_PARSING_FAILURE, "ParsedGroupVersions", "All legacy kube types successfully parsed"),
-    (CONTENT_FAILURE, "ContentDeleted", "All content successfully deleted, may be waiting on finalization"),
-    (CONTENT_REMAINING, "ContentRemoved", "All content successfully removed"),
-    (FINALIZERS_REMAINING, "ContentHasNoFinalizers", "All content-preserving finalizers finished"),
+    (
+        DISCOVERY_FAILURE,
+        "ResourcesDiscovered",
+        "All resources successfully discovered",
+    ),
+    (
+        GROUP_VERSION_PARSING_FAILURE,
+        "ParsedGroupVersions",
+        "All legacy kube types successfully parsed",
+    ),
+    (
+        CONTENT_FAILURE,
+        "ContentDeleted",
+        "All content successfully deleted, may be waiting on finalization",
+    ),
+    (
+        CONTENT_REMAINING,
+        "ContentRemoved",
+        "All content successfully removed",
+    ),
+    (
+        FINALIZERS_REMAINING,
+        "ContentHasNoFinalizers",
+        "All content-preserving finalizers finished",
+    ),
 ];
 
 /// Remaining content across resources (upstream `allGVRDeletionMetadata`).
@@ -501,7 +584,8 @@ struct ConditionUpdater {
 
 impl ConditionUpdater {
     fn discovery_failed(&mut self, message: String) {
-        self.failing.insert(DISCOVERY_FAILURE, ("DiscoveryFailed".into(), message));
+        self.failing
+            .insert(DISCOVERY_FAILURE, ("DiscoveryFailed".into(), message));
     }
 
     fn delete_content_failed(&mut self, message: String) {
@@ -518,7 +602,10 @@ impl ConditionUpdater {
             parts.sort();
             self.failing.insert(
                 CONTENT_REMAINING,
-                ("SomeResourcesRemain".into(), format!("Some resources are remaining: {}", parts.join(", "))),
+                (
+                    "SomeResourcesRemain".into(),
+                    format!("Some resources are remaining: {}", parts.join(", ")),
+                ),
             );
         }
         if !totals.by_finalizer.is_empty() {
@@ -532,7 +619,10 @@ impl ConditionUpdater {
                 FINALIZERS_REMAINING,
                 (
                     "SomeFinalizersRemain".into(),
-                    format!("Some content in the namespace has finalizers remaining: {}", parts.join(", ")),
+                    format!(
+                        "Some content in the namespace has finalizers remaining: {}",
+                        parts.join(", ")
+                    ),
                 ),
             );
         }
@@ -547,7 +637,8 @@ impl ConditionUpdater {
                 self.delete_content_errors.len(),
                 self.delete_content_errors.join(", ")
             );
-            self.failing.insert(CONTENT_FAILURE, ("ContentDeletionFailed".into(), message));
+            self.failing
+                .insert(CONTENT_FAILURE, ("ContentDeletionFailed".into(), message));
         }
         let conditions = status.conditions.get_or_insert_with(Vec::new);
         let mut changed = false;
@@ -568,7 +659,10 @@ impl ConditionUpdater {
                     changed = true;
                 }
                 Some(c) => {
-                    if c.status != status_value || c.reason.as_deref() != Some(&reason) || c.message.as_deref() != Some(&message) {
+                    if c.status != status_value
+                        || c.reason.as_deref() != Some(&reason)
+                        || c.message.as_deref() != Some(&message)
+                    {
                         if c.status != status_value {
                             c.last_transition_time = Some(now.clone());
                         }
@@ -589,7 +683,10 @@ mod tests {
     use super::*;
 
     fn time(s: i64) -> Time {
-        Time(k8s_openapi::jiff::Timestamp::from_second(s).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+        Time(
+            k8s_openapi::jiff::Timestamp::from_second(s)
+                .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+        )
     }
 
     fn key(group: &str, resource: &str) -> ResourceKey {
@@ -613,8 +710,22 @@ mod tests {
         let mut totals = ContentTotals::default();
         let mut fins = BTreeMap::new();
         fins.insert("example.com/hold".to_string(), 2);
-        totals.add(&key("", "configmaps"), &ResourceRemaining { estimate_seconds: 15, count: 2, finalizers: fins });
-        totals.add(&key("apps", "deployments"), &ResourceRemaining { estimate_seconds: 0, count: 1, finalizers: BTreeMap::new() });
+        totals.add(
+            &key("", "configmaps"),
+            &ResourceRemaining {
+                estimate_seconds: 15,
+                count: 2,
+                finalizers: fins,
+            },
+        );
+        totals.add(
+            &key("apps", "deployments"),
+            &ResourceRemaining {
+                estimate_seconds: 0,
+                count: 1,
+                finalizers: BTreeMap::new(),
+            },
+        );
         totals.add(&key("", "secrets"), &ResourceRemaining::default());
         let mut updater = ConditionUpdater::default();
         updater.content_totals(&totals);
@@ -628,12 +739,22 @@ mod tests {
         assert_eq!(remaining.reason.as_deref(), Some("SomeResourcesRemain"));
         assert_eq!(
             remaining.message.as_deref(),
-            Some("Some resources are remaining: configmaps. has 2 resource instances, deployments.apps has 1 resource instances")
+            Some(
+                "Some resources are remaining: configmaps. has 2 resource instances, deployments.apps has 1 resource instances"
+            )
         );
         let fins = condition(&status, FINALIZERS_REMAINING);
-        assert_eq!(fins.message.as_deref(), Some("Some content in the namespace has finalizers remaining: example.com/hold in 2 resource instances"));
+        assert_eq!(
+            fins.message.as_deref(),
+            Some(
+                "Some content in the namespace has finalizers remaining: example.com/hold in 2 resource instances"
+            )
+        );
         let failure = condition(&status, CONTENT_FAILURE);
-        assert_eq!(failure.message.as_deref(), Some("Failed to delete all resource types, 2 remaining: a failed, b failed"));
+        assert_eq!(
+            failure.message.as_deref(),
+            Some("Failed to delete all resource types, 2 remaining: a failed, b failed")
+        );
         let discovery = condition(&status, DISCOVERY_FAILURE);
         assert_eq!(discovery.status, "False");
         assert_eq!(discovery.reason.as_deref(), Some("ResourcesDiscovered"));
@@ -645,7 +766,14 @@ mod tests {
         let mut status = NamespaceStatus::default();
         let mut updater = ConditionUpdater::default();
         let mut totals = ContentTotals::default();
-        totals.add(&key("", "pods"), &ResourceRemaining { estimate_seconds: 30, count: 1, finalizers: BTreeMap::new() });
+        totals.add(
+            &key("", "pods"),
+            &ResourceRemaining {
+                estimate_seconds: 30,
+                count: 1,
+                finalizers: BTreeMap::new(),
+            },
+        );
         updater.content_totals(&totals);
         assert!(updater.apply(&mut status, time(100)));
 
@@ -660,7 +788,10 @@ mod tests {
         assert_eq!(remaining.status, "False");
         assert_eq!(remaining.reason.as_deref(), Some("ContentRemoved"));
         assert_eq!(remaining.last_transition_time, Some(time(300)));
-        assert_eq!(condition(&status, DISCOVERY_FAILURE).last_transition_time, Some(time(100)));
+        assert_eq!(
+            condition(&status, DISCOVERY_FAILURE).last_transition_time,
+            Some(time(100))
+        );
     }
 
     #[test]
@@ -677,8 +808,16 @@ mod tests {
 
     #[test]
     fn finalize_removes_only_our_token() {
-        let fins = vec!["z".to_string(), FINALIZER_KUBERNETES.to_string(), "a".to_string(), "z".to_string()];
-        assert_eq!(finalizers_without_kubernetes(&fins), vec!["a".to_string(), "z".to_string()]);
+        let fins = vec![
+            "z".to_string(),
+            FINALIZER_KUBERNETES.to_string(),
+            "a".to_string(),
+            "z".to_string(),
+        ];
+        assert_eq!(
+            finalizers_without_kubernetes(&fins),
+            vec!["a".to_string(), "z".to_string()]
+        );
         assert!(finalizers_without_kubernetes(&[FINALIZER_KUBERNETES.to_string()]).is_empty());
     }
 }

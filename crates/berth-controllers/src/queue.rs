@@ -50,7 +50,9 @@ impl<T: Clone + Eq + Hash + Send + 'static> WorkQueue<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // The state stays consistent even if a holder panicked: every critical section is a
         // handful of infallible collection operations.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn add(&self, item: T) {

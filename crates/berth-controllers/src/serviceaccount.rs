@@ -56,9 +56,15 @@ impl ServiceAccountController {
             let service_accounts: Api<ServiceAccount> = Api::all(self.client.clone());
             // A change to (or deletion of) any service account re-checks its namespace.
             let controller = Controller::new(namespaces, watcher::Config::default())
-                .watches(service_accounts, watcher::Config::default(), |sa: ServiceAccount| {
-                    sa.metadata.namespace.map(|ns| ObjectRef::<Namespace>::new(&ns))
-                })
+                .watches(
+                    service_accounts,
+                    watcher::Config::default(),
+                    |sa: ServiceAccount| {
+                        sa.metadata
+                            .namespace
+                            .map(|ns| ObjectRef::<Namespace>::new(&ns))
+                    },
+                )
                 .with_config(ControllerConfig::default().concurrency(CONCURRENT_SYNCS))
                 .run(reconcile, error_policy, context.clone())
                 .for_each(|result| {
@@ -89,7 +95,11 @@ pub(crate) fn is_active(namespace: &Namespace) -> bool {
 
 async fn reconcile(namespace: Arc<Namespace>, context: Arc<Context>) -> Result<Action> {
     let name = namespace.name_any();
-    context.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
+    context
+        .failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&name);
     if !is_active(&namespace) {
         return Ok(Action::await_change());
     }
@@ -104,7 +114,11 @@ async fn reconcile(namespace: Arc<Namespace>, context: Arc<Context>) -> Result<A
         },
         ..ServiceAccount::default()
     };
-    match api.create(&PostParams::default(), &account).await.map_err(Error::from) {
+    match api
+        .create(&PostParams::default(), &account)
+        .await
+        .map_err(Error::from)
+    {
         Ok(_) => tracing::info!(namespace = name, "created the default service account"),
         Err(e) if e.is_already_exists() || is_namespace_terminating(&e) => {}
         Err(e) => return Err(e),
@@ -148,9 +162,11 @@ mod tests {
         Namespace {
             metadata: ObjectMeta {
                 name: Some("n".into()),
-                deletion_timestamp: deleting.then_some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-                    k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
-                )),
+                deletion_timestamp: deleting.then_some(
+                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+                    ),
+                ),
                 ..ObjectMeta::default()
             },
             status: Some(NamespaceStatus {

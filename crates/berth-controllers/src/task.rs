@@ -54,7 +54,9 @@ where
         drop(guard);
         match result {
             Ok(()) => tracing::error!(task = name, "controller loop returned; restarting it"),
-            Err(e) if e.is_panic() => tracing::error!(task = name, "controller loop panicked; restarting it"),
+            Err(e) if e.is_panic() => {
+                tracing::error!(task = name, "controller loop panicked; restarting it")
+            }
             Err(_) => return, // aborted from outside
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -81,13 +83,21 @@ mod tests {
         let waiter = tokio::spawn(wait_for_shutdown(rx.clone()));
         assert!(!shutdown_requested(&rx));
         tx.send_replace(true);
-        assert!(tokio::time::timeout(Duration::from_secs(5), waiter).await.is_ok());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .is_ok()
+        );
         assert!(shutdown_requested(&rx));
 
         let (tx, rx) = watch::channel(false);
         let waiter = tokio::spawn(wait_for_shutdown(rx));
         drop(tx);
-        assert!(tokio::time::timeout(Duration::from_secs(5), waiter).await.is_ok());
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

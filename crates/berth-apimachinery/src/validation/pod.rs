@@ -88,6 +88,20 @@ fn validate_pod_spec_of(pod: &Value) -> Errs {
     errs
 }
 
+/// The pod itself, or, when it has no `spec`, a copy with the defaulted empty spec Kubernetes
+/// would decode it with.
+pub(super) fn with_spec(pod: &Value) -> std::borrow::Cow<'_, Value> {
+    if get(pod, "spec").is_some() || !pod.is_object() {
+        return std::borrow::Cow::Borrowed(pod);
+    }
+    let mut p = pod.clone();
+    if let Some(m) = p.as_object_mut() {
+        m.insert("spec".into(), json!({}));
+    }
+    crate::defaults::apply_defaults("", "Pod", &mut p);
+    std::borrow::Cow::Owned(p)
+}
+
 /// `ValidatePodCreate`.
 pub(super) fn validate_pod_create(pod: &Value) -> Errs {
     let mut errs = validate_pod_spec_of(pod);

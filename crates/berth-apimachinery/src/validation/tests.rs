@@ -83,6 +83,8 @@ fn valid_pod_has_no_errors() {
 fn pod_containers_required() {
     let errs = create("", "Pod", pod(json!({})));
     assert_eq!(errs, vec!["spec.containers: Required value"]);
+    let errs = msgs(&validate("", "Pod", &json!({"metadata": {"name": "p"}})));
+    assert_eq!(errs, vec!["spec.containers: Required value"]);
 }
 
 #[test]
@@ -221,10 +223,8 @@ fn pod_volumes_and_mounts() {
         })),
     );
     assert_has(&errs, "spec.volumes[1].name: Duplicate value: \"v\"");
-    assert_has(
-        &errs,
-        "spec.volumes[2]: Required value: must specify a volume type",
-    );
+    // A volume without a source is defaulted to an emptyDir.
+    assert!(!errs.iter().any(|e| e.starts_with("spec.volumes[2]")));
     assert_has(
         &errs,
         "spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type",
@@ -295,7 +295,7 @@ fn pod_create_forbids_ephemeral_containers() {
 
 #[test]
 fn pod_update_rules() {
-    let old = pod(json!({"containers": [nginx()]}));
+    let old = defaulted("", "Pod", pod(json!({"containers": [nginx()]})));
     // Image updates are fine.
     let mut new = old.clone();
     new["spec"]["containers"][0]["image"] = json!("nginx:2");
@@ -316,12 +316,16 @@ fn pod_update_rules() {
         vec!["spec.containers: Forbidden: pod updates may not add or remove containers"]
     );
     // Tolerations may only be added.
-    let with_tol =
-        pod(json!({"containers": [nginx()], "tolerations": [{"key": "a", "operator": "Exists"}]}));
+    let with_tol = defaulted(
+        "",
+        "Pod",
+        pod(json!({"containers": [nginx()], "tolerations": [{"key": "a", "operator": "Exists"}]})),
+    );
     let mut new = with_tol.clone();
     new["spec"]["tolerations"] =
         json!([{"key": "a", "operator": "Exists"}, {"key": "b", "operator": "Exists"}]);
-    assert!(update("", "Pod", new, with_tol.clone()).is_empty());
+    let errs = update("", "Pod", new, with_tol.clone());
+    assert!(errs.is_empty(), "{errs:#?}");
     let mut new = with_tol.clone();
     new["spec"]["tolerations"] = json!([{"key": "b", "operator": "Exists"}]);
     assert_has(
@@ -329,7 +333,11 @@ fn pod_update_rules() {
         "spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds",
     );
     // activeDeadlineSeconds may only decrease.
-    let ads = pod(json!({"containers": [nginx()], "activeDeadlineSeconds": 10}));
+    let ads = defaulted(
+        "",
+        "Pod",
+        pod(json!({"containers": [nginx()], "activeDeadlineSeconds": 10})),
+    );
     let mut new = ads.clone();
     new["spec"]["activeDeadlineSeconds"] = json!(20);
     assert_eq!(
@@ -529,6 +537,11 @@ fn stateful_set_update_rules() {
     );
     old["kind"] = json!("StatefulSet");
     old["spec"]["serviceName"] = json!("db");
+    // Mounts of volumeClaimTemplates are fine (the pod spec is not validated for StatefulSets).
+    old["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "data", "mountPath": "/var/lib/db"}]);
+    old["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]);
     assert!(create("apps", "StatefulSet", old.clone()).is_empty());
     let mut new = old.clone();
     new["spec"]["replicas"] = json!(3);

@@ -449,7 +449,9 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Errs {
                         "`selector` does not match template `labels`",
                     ));
                 }
-                errs.extend(validate_pod_template_spec(tpl, "spec.template"));
+                // Upstream validates only the template metadata here (the pod spec may mount the
+                // volumeClaimTemplates, which are not pod volumes).
+                validate_stateful_set_template_meta(&mut errs, tpl);
             }
         }
     } else {
@@ -480,6 +482,17 @@ pub(super) fn validate_stateful_set(obj: &Value) -> Errs {
         ));
     }
     errs
+}
+
+/// The metadata part of `ValidatePodTemplateSpecForStatefulSet`.
+fn validate_stateful_set_template_meta(errs: &mut Errs, tpl: &Value) {
+    let meta = get(tpl, "metadata").unwrap_or(EMPTY);
+    if let Some(l) = get(meta, "labels") {
+        errs.extend(names::validate_labels(l, "spec.template.labels"));
+    }
+    if let Some(a) = get(meta, "annotations") {
+        errs.extend(names::validate_annotations(a, "spec.template.annotations"));
+    }
 }
 
 pub(super) fn validate_stateful_set_update(new: &Value, old: &Value) -> Errs {

@@ -51,13 +51,23 @@ impl ObjectIdentity {
 
     /// Upstream's `referenceLessThan` order: kind, apiVersion, namespace, name, uid.
     fn order_key(&self) -> (&str, &str, &str, &str, &str) {
-        (&self.kind, &self.api_version, &self.namespace, &self.name, &self.uid)
+        (
+            &self.kind,
+            &self.api_version,
+            &self.namespace,
+            &self.name,
+            &self.uid,
+        )
     }
 }
 
 impl std::fmt::Display for ObjectIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "[{}/{}, namespace: {}, name: {}, uid: {}]", self.api_version, self.kind, self.namespace, self.name, self.uid)
+        write!(
+            f,
+            "[{}/{}, namespace: {}, name: {}, uid: {}]",
+            self.api_version, self.kind, self.namespace, self.name, self.uid
+        )
     }
 }
 
@@ -290,7 +300,9 @@ impl Graph {
         };
 
         // The same object seen through another version of its resource.
-        if existing.identity.api_version != object.identity.api_version || existing.identity.kind != object.identity.kind {
+        if existing.identity.api_version != object.identity.api_version
+            || existing.identity.kind != object.identity.kind
+        {
             existing.identity.api_version = object.identity.api_version.clone();
             existing.identity.kind = object.identity.kind.clone();
         }
@@ -309,7 +321,13 @@ impl Graph {
         self.process_transitions(&uid, old_state, state, work);
     }
 
-    fn process_transitions(&mut self, uid: &str, old: Option<DeletionState>, new: DeletionState, work: &mut Vec<Work>) {
+    fn process_transitions(
+        &mut self,
+        uid: &str,
+        old: Option<DeletionState>,
+        new: DeletionState,
+        work: &mut Vec<Work>,
+    ) {
         let old = old.unwrap_or_default();
         let Some(node) = self.nodes.get_mut(uid) else {
             return;
@@ -331,7 +349,12 @@ impl Graph {
 
     /// Records `uid` as a dependent of each of `owners`, creating virtual nodes for owners not
     /// in the graph (and asking for them to be verified).
-    fn add_dependent_to_owners(&mut self, uid: &str, owners: &[OwnerReference], work: &mut Vec<Work>) {
+    fn add_dependent_to_owners(
+        &mut self,
+        uid: &str,
+        owners: &[OwnerReference],
+        work: &mut Vec<Work>,
+    ) {
         let Some(dependent) = self.nodes.get(uid).map(|n| n.identity.clone()) else {
             return;
         };
@@ -371,7 +394,10 @@ impl Graph {
                         potentially_invalid = true;
                     } else if !owner_node.identity.matches_reference(owner) {
                         potentially_invalid = true;
-                    } else if !owner_namespaced && owner_node.identity.namespace != dependent.namespace && !owner_node.observed {
+                    } else if !owner_namespaced
+                        && owner_node.identity.namespace != dependent.namespace
+                        && !owner_node.observed
+                    {
                         // A virtual cluster-scoped owner referenced from a namespaced
                         // dependent: it may really be a namespaced owner that is missing.
                         potentially_invalid = true;
@@ -393,7 +419,12 @@ impl Graph {
     }
 
     /// Owners whose blocking reference was removed or made non-blocking get checked again.
-    fn add_unblocked_owners(&self, removed: &[OwnerReference], changed: &[(OwnerReference, OwnerReference)], work: &mut Vec<Work>) {
+    fn add_unblocked_owners(
+        &self,
+        removed: &[OwnerReference],
+        changed: &[(OwnerReference, OwnerReference)],
+        work: &mut Vec<Work>,
+    ) {
         let blocks = |r: &OwnerReference| r.block_owner_deletion == Some(true);
         for r in removed {
             if blocks(r) && self.nodes.contains_key(&r.uid) {
@@ -426,7 +457,8 @@ impl Graph {
                         work.extend(matching.into_iter().map(Work::AttemptToDelete));
                     }
                     if existing.identity == identity
-                        && let Some(replacement) = self.alternate_owner_identity(&nonmatching, &identity)
+                        && let Some(replacement) =
+                            self.alternate_owner_identity(&nonmatching, &identity)
                         && let Some(n) = self.nodes.get_mut(&uid)
                     {
                         n.identity = replacement;
@@ -457,7 +489,11 @@ impl Graph {
         work.extend(node.dependents.iter().cloned().map(Work::AttemptToDelete));
         // An owner deleting its dependents in the foreground may be done now.
         for owner in &node.owners {
-            if self.nodes.get(&owner.uid).is_some_and(|o| o.deleting_dependents) {
+            if self
+                .nodes
+                .get(&owner.uid)
+                .is_some_and(|o| o.deleting_dependents)
+            {
                 work.push(Work::AttemptToDelete(owner.uid.clone()));
             }
         }
@@ -465,7 +501,11 @@ impl Graph {
 
     /// Splits the dependents of `owner_uid` into those whose reference matches `identity` and
     /// those that name the uid with other coordinates (a dependent can be in both).
-    fn partition_dependents(&self, owner_uid: &str, identity: &ObjectIdentity) -> (Vec<String>, Vec<String>) {
+    fn partition_dependents(
+        &self,
+        owner_uid: &str,
+        identity: &ObjectIdentity,
+    ) -> (Vec<String>, Vec<String>) {
         let mut matching = Vec::new();
         let mut nonmatching = Vec::new();
         let Some(owner) = self.nodes.get(owner_uid) else {
@@ -501,7 +541,11 @@ impl Graph {
 
     /// Another identity the dependents give the verified-absent owner uid: the first after it
     /// in upstream's order, else the first (upstream `getAlternateOwnerIdentity`).
-    fn alternate_owner_identity(&self, deps: &[String], absent: &ObjectIdentity) -> Option<ObjectIdentity> {
+    fn alternate_owner_identity(
+        &self,
+        deps: &[String],
+        absent: &ObjectIdentity,
+    ) -> Option<ObjectIdentity> {
         let absent_cluster_scoped = absent.namespace.is_empty();
         let mut seen: HashSet<ObjectIdentity> = HashSet::new();
         seen.insert(absent.clone());
@@ -509,22 +553,32 @@ impl Graph {
         let mut first_following: Option<ObjectIdentity> = None;
         for dep in deps.iter().filter_map(|d| self.nodes.get(d)) {
             for r in dep.owners.iter().filter(|r| r.uid == absent.uid) {
-                if absent.matches_reference(r) && (absent_cluster_scoped || absent.namespace == dep.identity.namespace) {
+                if absent.matches_reference(r)
+                    && (absent_cluster_scoped || absent.namespace == dep.identity.namespace)
+                {
                     continue;
                 }
                 let mut candidate = ObjectIdentity::of_owner(r, &dep.identity.namespace);
-                if absent_cluster_scoped && candidate.api_version == absent.api_version && candidate.kind == absent.kind {
+                if absent_cluster_scoped
+                    && candidate.api_version == absent.api_version
+                    && candidate.kind == absent.kind
+                {
                     // This apiVersion/kind is known to be cluster-scoped.
                     candidate.namespace.clear();
                 }
                 if !seen.insert(candidate.clone()) {
                     continue;
                 }
-                if first.as_ref().is_none_or(|f| candidate.order_key() < f.order_key()) {
+                if first
+                    .as_ref()
+                    .is_none_or(|f| candidate.order_key() < f.order_key())
+                {
                     first = Some(candidate.clone());
                 }
                 if absent.order_key() < candidate.order_key()
-                    && first_following.as_ref().is_none_or(|f| candidate.order_key() < f.order_key())
+                    && first_following
+                        .as_ref()
+                        .is_none_or(|f| candidate.order_key() < f.order_key())
                 {
                     first_following = Some(candidate);
                 }
@@ -538,8 +592,13 @@ impl Graph {
 fn references_diffs(
     old: &[OwnerReference],
     new: &[OwnerReference],
-) -> (Vec<OwnerReference>, Vec<OwnerReference>, Vec<(OwnerReference, OwnerReference)>) {
-    let mut old_by_uid: HashMap<&str, &OwnerReference> = old.iter().map(|r| (r.uid.as_str(), r)).collect();
+) -> (
+    Vec<OwnerReference>,
+    Vec<OwnerReference>,
+    Vec<(OwnerReference, OwnerReference)>,
+) {
+    let mut old_by_uid: HashMap<&str, &OwnerReference> =
+        old.iter().map(|r| (r.uid.as_str(), r)).collect();
     let mut added = Vec::new();
     let mut changed = Vec::new();
     for r in new {
@@ -591,7 +650,11 @@ mod tests {
         })
     }
 
-    fn deleting(identity: ObjectIdentity, owners: Vec<OwnerReference>, finalizer: &str) -> GraphEvent {
+    fn deleting(
+        identity: ObjectIdentity,
+        owners: Vec<OwnerReference>,
+        finalizer: &str,
+    ) -> GraphEvent {
         GraphEvent::Observed(ObservedObject {
             identity,
             owners,
@@ -607,7 +670,10 @@ mod tests {
     #[test]
     fn unknown_owner_becomes_a_virtual_node_to_verify() {
         let mut g = Graph::new();
-        let work = g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         assert_eq!(work, vec![del("p")]);
         let owner = g.node("p").expect("virtual owner");
         assert!(!owner.observed);
@@ -618,18 +684,33 @@ mod tests {
     #[test]
     fn owner_seen_first_then_dependent_needs_no_work() {
         let mut g = Graph::new();
-        assert!(g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![])).is_empty());
-        let work = g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        assert!(
+            g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]))
+                .is_empty()
+        );
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         assert!(work.is_empty(), "{work:?}");
-        assert_eq!(g.node("p").map(|n| n.dependents), Some(vec!["c".to_string()]));
+        assert_eq!(
+            g.node("p").map(|n| n.dependents),
+            Some(vec!["c".to_string()])
+        );
     }
 
     #[test]
     fn deleting_an_owner_enqueues_its_dependents_and_remembers_it_absent() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
-        g.process(observed(id("ConfigMap", "ns", "b", "b"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
+        g.process(observed(
+            id("ConfigMap", "ns", "b", "b"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         let work = g.process(GraphEvent::Deleted(id("ConfigMap", "ns", "parent", "p")));
         assert_eq!(work, vec![del("a"), del("b")]);
         assert!(!g.contains("p"));
@@ -640,8 +721,16 @@ mod tests {
     fn verified_absent_virtual_owner_releases_dependents() {
         // Start-up after the owner was deleted while nobody watched.
         let mut g = Graph::new();
-        g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
-        let work = g.process(GraphEvent::VerifiedAbsent(id("ConfigMap", "ns", "parent", "p")));
+        g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
+        let work = g.process(GraphEvent::VerifiedAbsent(id(
+            "ConfigMap",
+            "ns",
+            "parent",
+            "p",
+        )));
         assert_eq!(work, vec![del("c")]);
         assert!(!g.contains("p"));
     }
@@ -649,11 +738,26 @@ mod tests {
     #[test]
     fn virtual_owner_named_differently_by_dependents_is_retried_under_the_other_identity() {
         let mut g = Graph::new();
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         // Another dependent names the same uid as a Secret.
-        let work = g.process(observed(id("ConfigMap", "ns", "b", "b"), vec![owner_ref("Secret", "parent", "p", false)]));
-        assert_eq!(work, vec![del("b")], "mismatching coordinates make the dependent suspect");
-        let work = g.process(GraphEvent::VerifiedAbsent(id("ConfigMap", "ns", "parent", "p")));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "b", "b"),
+            vec![owner_ref("Secret", "parent", "p", false)],
+        ));
+        assert_eq!(
+            work,
+            vec![del("b")],
+            "mismatching coordinates make the dependent suspect"
+        );
+        let work = g.process(GraphEvent::VerifiedAbsent(id(
+            "ConfigMap",
+            "ns",
+            "parent",
+            "p",
+        )));
         assert_eq!(work, vec![del("a"), del("p")]);
         let node = g.node("p").expect("kept");
         assert_eq!(node.identity.kind, "Secret");
@@ -664,8 +768,13 @@ mod tests {
     fn verified_absent_with_other_coordinates_keeps_an_observed_owner() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("Secret", "parent", "p", false)]));
-        let work = g.process(GraphEvent::VerifiedAbsent(id("Secret", "ns", "parent", "p")));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("Secret", "parent", "p", false)],
+        ));
+        let work = g.process(GraphEvent::VerifiedAbsent(id(
+            "Secret", "ns", "parent", "p",
+        )));
         assert_eq!(work, vec![del("a")]);
         assert!(g.node("p").is_some_and(|n| n.observed));
     }
@@ -673,7 +782,10 @@ mod tests {
     #[test]
     fn observing_a_virtual_owner_under_other_coordinates_checks_dependents() {
         let mut g = Graph::new();
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("Secret", "parent", "p", false)]));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("Secret", "parent", "p", false)],
+        ));
         let work = g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
         assert_eq!(work, vec![del("a")]);
         let node = g.node("p").expect("owner");
@@ -685,7 +797,10 @@ mod tests {
     fn namespaced_owner_in_another_namespace_is_suspect() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "other", "parent", "p"), vec![]));
-        let work = g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         assert_eq!(work, vec![del("c")]);
     }
 
@@ -693,7 +808,10 @@ mod tests {
     fn cluster_scoped_owner_of_namespaced_dependent_is_fine_once_observed() {
         let mut g = Graph::new();
         g.process(observed(id("Node", "", "n1", "n"), vec![]));
-        let work = g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("Node", "n1", "n", false)]));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("Node", "n1", "n", false)],
+        ));
         assert!(work.is_empty(), "{work:?}");
     }
 
@@ -701,10 +819,21 @@ mod tests {
     fn orphan_transition_fires_once() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
-        g.process(observed(id("ConfigMap", "ns", "child", "c"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
-        let work = g.process(deleting(id("ConfigMap", "ns", "parent", "p"), vec![], ORPHAN_FINALIZER));
+        g.process(observed(
+            id("ConfigMap", "ns", "child", "c"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
+        let work = g.process(deleting(
+            id("ConfigMap", "ns", "parent", "p"),
+            vec![],
+            ORPHAN_FINALIZER,
+        ));
         assert_eq!(work, vec![Work::AttemptToOrphan("p".into())]);
-        let again = g.process(deleting(id("ConfigMap", "ns", "parent", "p"), vec![], ORPHAN_FINALIZER));
+        let again = g.process(deleting(
+            id("ConfigMap", "ns", "parent", "p"),
+            vec![],
+            ORPHAN_FINALIZER,
+        ));
         assert!(again.is_empty());
     }
 
@@ -712,12 +841,29 @@ mod tests {
     fn foreground_transition_marks_owner_and_enqueues_dependents_then_owner() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", true)]));
-        g.process(observed(id("ConfigMap", "ns", "b", "b"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
-        let work = g.process(deleting(id("ConfigMap", "ns", "parent", "p"), vec![], FOREGROUND_FINALIZER));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", true)],
+        ));
+        g.process(observed(
+            id("ConfigMap", "ns", "b", "b"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
+        let work = g.process(deleting(
+            id("ConfigMap", "ns", "parent", "p"),
+            vec![],
+            FOREGROUND_FINALIZER,
+        ));
         assert_eq!(work, vec![del("a"), del("b"), del("p")]);
-        assert!(g.node("p").is_some_and(|n| n.deleting_dependents && n.being_deleted));
-        let blocking: Vec<String> = g.blocking_dependents("p").into_iter().map(|d| d.identity.uid).collect();
+        assert!(
+            g.node("p")
+                .is_some_and(|n| n.deleting_dependents && n.being_deleted)
+        );
+        let blocking: Vec<String> = g
+            .blocking_dependents("p")
+            .into_iter()
+            .map(|d| d.identity.uid)
+            .collect();
         assert_eq!(blocking, vec!["a".to_string()]);
 
         // The blocking dependent goes away: the owner is checked again.
@@ -729,8 +875,15 @@ mod tests {
     #[test]
     fn first_sight_of_an_owner_already_deleting_in_foreground_counts_as_transition() {
         let mut g = Graph::new();
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", true)]));
-        let work = g.process(deleting(id("ConfigMap", "ns", "parent", "p"), vec![], FOREGROUND_FINALIZER));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", true)],
+        ));
+        let work = g.process(deleting(
+            id("ConfigMap", "ns", "parent", "p"),
+            vec![],
+            FOREGROUND_FINALIZER,
+        ));
         assert_eq!(work, vec![del("a"), del("p")]);
     }
 
@@ -738,8 +891,14 @@ mod tests {
     fn removing_a_blocking_reference_rechecks_the_owner() {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "parent", "p"), vec![]));
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", true)]));
-        let work = g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", true)],
+        ));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
         assert_eq!(work, vec![del("p")]);
         let work = g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![]));
         assert!(work.is_empty(), "non-blocking reference removed: {work:?}");
@@ -751,17 +910,36 @@ mod tests {
         let mut g = Graph::new();
         g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![]));
         g.process(observed(id("ConfigMap", "ns", "p1", "p1"), vec![]));
-        let work = g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "p1", "p1", false), owner_ref("ConfigMap", "p2", "p2", false)]));
+        let work = g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![
+                owner_ref("ConfigMap", "p1", "p1", false),
+                owner_ref("ConfigMap", "p2", "p2", false),
+            ],
+        ));
         assert_eq!(work, vec![del("p2")], "the unknown owner is verified");
-        assert_eq!(g.node("p1").map(|n| n.dependents), Some(vec!["a".to_string()]));
-        assert_eq!(g.node("p2").map(|n| n.dependents), Some(vec!["a".to_string()]));
+        assert_eq!(
+            g.node("p1").map(|n| n.dependents),
+            Some(vec!["a".to_string()])
+        );
+        assert_eq!(
+            g.node("p2").map(|n| n.dependents),
+            Some(vec!["a".to_string()])
+        );
     }
 
     #[test]
     fn deleting_a_dependent_unlinks_it_and_wakes_a_foreground_owner() {
         let mut g = Graph::new();
-        g.process(observed(id("ConfigMap", "ns", "a", "a"), vec![owner_ref("ConfigMap", "parent", "p", false)]));
-        g.process(deleting(id("ConfigMap", "ns", "parent", "p"), vec![], FOREGROUND_FINALIZER));
+        g.process(observed(
+            id("ConfigMap", "ns", "a", "a"),
+            vec![owner_ref("ConfigMap", "parent", "p", false)],
+        ));
+        g.process(deleting(
+            id("ConfigMap", "ns", "parent", "p"),
+            vec![],
+            FOREGROUND_FINALIZER,
+        ));
         let work = g.process(GraphEvent::Deleted(id("ConfigMap", "ns", "a", "a")));
         assert_eq!(work, vec![del("p")]);
         assert!(g.dependents("p").is_empty());
@@ -781,8 +959,14 @@ mod tests {
     #[test]
     fn deletions_of_unknown_objects_are_ignored() {
         let mut g = Graph::new();
-        assert!(g.process(GraphEvent::Deleted(id("ConfigMap", "ns", "x", "x"))).is_empty());
-        assert!(g.process(GraphEvent::VerifiedAbsent(id("ConfigMap", "ns", "x", "x"))).is_empty());
+        assert!(
+            g.process(GraphEvent::Deleted(id("ConfigMap", "ns", "x", "x")))
+                .is_empty()
+        );
+        assert!(
+            g.process(GraphEvent::VerifiedAbsent(id("ConfigMap", "ns", "x", "x")))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -791,7 +975,8 @@ mod tests {
         let b = owner_ref("ConfigMap", "b", "b", true);
         let b2 = owner_ref("ConfigMap", "b", "b", false);
         let c = owner_ref("ConfigMap", "c", "c", false);
-        let (added, removed, changed) = references_diffs(&[a.clone(), b.clone()], &[b2.clone(), c.clone()]);
+        let (added, removed, changed) =
+            references_diffs(&[a.clone(), b.clone()], &[b2.clone(), c.clone()]);
         assert_eq!(added, vec![c]);
         assert_eq!(removed, vec![a]);
         assert_eq!(changed, vec![(b, b2)]);
@@ -804,6 +989,11 @@ mod tests {
             g.mark_absent(id("ConfigMap", "ns", "x", &i.to_string()));
         }
         assert!(!g.is_known_absent(&id("ConfigMap", "ns", "x", "0")));
-        assert!(g.is_known_absent(&id("ConfigMap", "ns", "x", &(ABSENT_OWNER_CACHE_SIZE + 9).to_string())));
+        assert!(g.is_known_absent(&id(
+            "ConfigMap",
+            "ns",
+            "x",
+            &(ABSENT_OWNER_CACHE_SIZE + 9).to_string()
+        )));
     }
 }

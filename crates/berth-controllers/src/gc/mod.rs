@@ -25,9 +25,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Api, DeleteParams, DynamicObject, PartialObjectMeta, Patch, PatchParams, Preconditions};
-use kube::runtime::{WatchStreamExt, watcher};
 use kube::Client;
+use kube::api::{
+    Api, DeleteParams, DynamicObject, PartialObjectMeta, Patch, PatchParams, Preconditions,
+};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -36,7 +38,10 @@ use crate::discovery::{self, ResourceKey, ServedResource, ServedResources};
 use crate::error::{Backoff, Error, Result};
 use crate::queue::WorkQueue;
 use crate::task::{AbortOnDrop, shutdown_requested, supervise, wait_for_shutdown};
-use graph::{FOREGROUND_FINALIZER, Graph, GraphEvent, NodeView, ORPHAN_FINALIZER, ObjectIdentity, ObservedObject, Work};
+use graph::{
+    FOREGROUND_FINALIZER, Graph, GraphEvent, NodeView, ORPHAN_FINALIZER, ObjectIdentity,
+    ObservedObject, Work,
+};
 use plan::{DependentPlan, OwnerState, Propagation};
 
 /// How often discovery is re-run to find new and removed resources (upstream: 30 s).
@@ -120,19 +125,27 @@ impl GarbageCollector {
         let mut tasks = JoinSet::new();
         {
             let s = shared.clone();
-            tasks.spawn(supervise("gc-graph-builder", move || run_graph_builder(s.clone())));
+            tasks.spawn(supervise("gc-graph-builder", move || {
+                run_graph_builder(s.clone())
+            }));
         }
         {
             let s = shared.clone();
-            tasks.spawn(supervise("gc-resource-sync", move || run_resource_sync(s.clone())));
+            tasks.spawn(supervise("gc-resource-sync", move || {
+                run_resource_sync(s.clone())
+            }));
         }
         for _ in 0..DELETE_WORKERS {
             let s = shared.clone();
-            tasks.spawn(supervise("gc-delete-worker", move || run_delete_worker(s.clone())));
+            tasks.spawn(supervise("gc-delete-worker", move || {
+                run_delete_worker(s.clone())
+            }));
         }
         for _ in 0..ORPHAN_WORKERS {
             let s = shared.clone();
-            tasks.spawn(supervise("gc-orphan-worker", move || run_orphan_worker(s.clone())));
+            tasks.spawn(supervise("gc-orphan-worker", move || {
+                run_orphan_worker(s.clone())
+            }));
         }
         wait_for_shutdown(shutdown).await;
         tracing::info!("stopping garbage collector");
@@ -173,7 +186,10 @@ async fn run_graph_builder(shared: Arc<Shared>) {
         if pending_lists.as_ref().is_some_and(HashSet::is_empty) {
             pending_lists = None;
             let nodes = shared.graph().len();
-            tracing::info!(nodes, "garbage collector: all resource monitors have synced");
+            tracing::info!(
+                nodes,
+                "garbage collector: all resource monitors have synced"
+            );
             shared.synced.send_replace(true);
         }
     }
@@ -242,13 +258,19 @@ async fn sync_monitors(
     // informers): a passing failure must not drop part of the graph.
     for (key, m) in monitors.iter() {
         if served.group_failed(&key.group) {
-            wanted.entry(key.clone()).or_insert_with(|| m.resource.clone());
+            wanted
+                .entry(key.clone())
+                .or_insert_with(|| m.resource.clone());
         }
     }
     // The resolver sees new kinds before their monitors start.
     *shared.resources.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(served);
 
-    let gone: Vec<ResourceKey> = monitors.keys().filter(|k| !wanted.contains_key(*k)).cloned().collect();
+    let gone: Vec<ResourceKey> = monitors
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
     let removed = gone.len();
     for key in gone {
         let Some(monitor) = monitors.remove(&key) else {
@@ -260,11 +282,19 @@ async fn sync_monitors(
         // graph, so that an owner deleting in the foreground does not wait for them forever.
         // (At another version, that version's monitor reports the same objects.) Only the
         // graph changes here: every delete still needs live GETs.
-        let still_served = wanted.keys().any(|k| k.group == key.group && k.resource == key.resource);
+        let still_served = wanted
+            .keys()
+            .any(|k| k.group == key.group && k.resource == key.resource);
         if !still_served {
-            let identities: Vec<ObjectIdentity> = lock(&monitor.known).drain().map(|(_, id)| id).collect();
+            let identities: Vec<ObjectIdentity> =
+                lock(&monitor.known).drain().map(|(_, id)| id).collect();
             for identity in identities {
-                if shared.events.send(BuilderMessage::Graph(GraphEvent::Deleted(identity))).await.is_err() {
+                if shared
+                    .events
+                    .send(BuilderMessage::Graph(GraphEvent::Deleted(identity)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -278,18 +308,35 @@ async fn sync_monitors(
     if *first_round {
         // Sent before any monitor exists, so it reaches the builder before their first events.
         let keys = new.iter().map(ServedResource::key).collect();
-        if shared.events.send(BuilderMessage::ExpectInitialLists(keys)).await.is_err() {
+        if shared
+            .events
+            .send(BuilderMessage::ExpectInitialLists(keys))
+            .await
+            .is_err()
+        {
             return;
         }
         *first_round = false;
     }
     if !new.is_empty() || removed > 0 {
-        tracing::info!(added = new.len(), removed, total = monitors.len() + new.len(), "garbage collector: syncing resource monitors");
+        tracing::info!(
+            added = new.len(),
+            removed,
+            total = monitors.len() + new.len(),
+            "garbage collector: syncing resource monitors"
+        );
     }
     for resource in new {
         let known = KnownObjects::default();
         let task = AbortOnDrop::spawn(run_monitor(shared.clone(), resource.clone(), known.clone()));
-        monitors.insert(resource.key(), Monitor { resource, known, _task: task });
+        monitors.insert(
+            resource.key(),
+            Monitor {
+                resource,
+                known,
+                _task: task,
+            },
+        );
     }
 }
 
@@ -333,7 +380,11 @@ async fn run_monitor(shared: Arc<Shared>, resource: ServedResource, known: Known
             Ok(watcher::Event::InitDone) => {
                 if let Some(seen) = listing.take() {
                     let mut known = lock(&known);
-                    let gone: Vec<String> = known.keys().filter(|uid| !seen.contains(*uid)).cloned().collect();
+                    let gone: Vec<String> = known
+                        .keys()
+                        .filter(|uid| !seen.contains(*uid))
+                        .cloned()
+                        .collect();
                     for uid in gone {
                         if let Some(identity) = known.remove(&uid) {
                             messages.push(BuilderMessage::Graph(GraphEvent::Deleted(identity)));
@@ -364,7 +415,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn observed_object(resource: &ServedResource, meta: &PartialObjectMeta<DynamicObject>) -> Option<ObservedObject> {
+fn observed_object(
+    resource: &ServedResource,
+    meta: &PartialObjectMeta<DynamicObject>,
+) -> Option<ObservedObject> {
     let m = &meta.metadata;
     let uid = m.uid.clone().filter(|u| !u.is_empty())?;
     Some(ObservedObject {
@@ -387,8 +441,13 @@ fn observed_object(resource: &ServedResource, meta: &PartialObjectMeta<DynamicOb
 async fn wait_for_initial_sync(shared: &Shared) {
     let mut synced = shared.synced.subscribe();
     let wait = synced.wait_for(|s| *s);
-    if tokio::time::timeout(INITIAL_SYNC_TIMEOUT, wait).await.is_err() {
-        tracing::info!("garbage collector: not all resource monitors could be synced, proceeding anyway");
+    if tokio::time::timeout(INITIAL_SYNC_TIMEOUT, wait)
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            "garbage collector: not all resource monitors could be synced, proceeding anyway"
+        );
     }
 }
 
@@ -441,7 +500,11 @@ impl Shared {
     /// The resource serving `api_version` and `kind`, or [`Error::UnknownKind`] (which also
     /// asks for a discovery run, since a CRD may just have been created).
     fn resolve(&self, api_version: &str, kind: &str) -> Result<ServedResource> {
-        let resources = self.resources.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let resources = self
+            .resources
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         match resources.resolve(api_version, kind) {
             Some(r) => Ok(r.clone()),
             None => {
@@ -462,13 +525,20 @@ impl Shared {
         } else if namespace.is_empty() {
             None
         } else {
-            Some(Api::namespaced_with(self.client.clone(), namespace, &resource.api_resource))
+            Some(Api::namespaced_with(
+                self.client.clone(),
+                namespace,
+                &resource.api_resource,
+            ))
         }
     }
 
     /// The live metadata of the object `identity` names, if an object with that name exists
     /// (its uid may differ).
-    async fn get_live(&self, identity: &ObjectIdentity) -> Result<Option<PartialObjectMeta<DynamicObject>>> {
+    async fn get_live(
+        &self,
+        identity: &ObjectIdentity,
+    ) -> Result<Option<PartialObjectMeta<DynamicObject>>> {
         let resource = self.resolve(&identity.api_version, &identity.kind)?;
         let Some(api) = self.api(&resource, &identity.namespace) else {
             return Ok(None);
@@ -476,10 +546,22 @@ impl Shared {
         Ok(api.get_opt(&identity.name).await?)
     }
 
-    async fn patch_metadata(&self, identity: &ObjectIdentity, patch: &Value) -> Result<PartialObjectMeta<DynamicObject>> {
+    async fn patch_metadata(
+        &self,
+        identity: &ObjectIdentity,
+        patch: &Value,
+    ) -> Result<PartialObjectMeta<DynamicObject>> {
         let resource = self.resolve(&identity.api_version, &identity.kind)?;
-        let api = self.api(&resource, &identity.namespace).ok_or_else(|| not_found(identity))?;
-        Ok(api.patch(&identity.name, &PatchParams::default(), &Patch::Merge(patch)).await?)
+        let api = self
+            .api(&resource, &identity.namespace)
+            .ok_or_else(|| not_found(identity))?;
+        Ok(api
+            .patch(
+                &identity.name,
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
+            .await?)
     }
 
     /// Deletes the object with uid (and, when given, resourceVersion) preconditions. If only
@@ -493,7 +575,9 @@ impl Shared {
         owners_at_version: &[OwnerReference],
     ) -> Result<()> {
         let resource = self.resolve(&identity.api_version, &identity.kind)?;
-        let api = self.api(&resource, &identity.namespace).ok_or_else(|| not_found(identity))?;
+        let api = self
+            .api(&resource, &identity.namespace)
+            .ok_or_else(|| not_found(identity))?;
         let params = |rv: Option<String>| DeleteParams {
             propagation_policy: Some(policy.into()),
             preconditions: Some(Preconditions {
@@ -544,7 +628,8 @@ impl Shared {
             _ => {
                 // No such object: drop the (virtual) node; its dependents get checked.
                 tracing::debug!(item = %node.identity, "garbage collector: item not found, generating a virtual delete event");
-                self.send(GraphEvent::VerifiedAbsent(node.identity.clone())).await;
+                self.send(GraphEvent::VerifiedAbsent(node.identity.clone()))
+                    .await;
                 return Ok(Outcome::Forget);
             }
         };
@@ -586,24 +671,40 @@ impl Shared {
                 tracing::info!(item = %node.identity, owners = ?uids, "garbage collector: removing references to deleted owners");
                 self.remove_owner_references(&node.identity, &uids).await?;
             }
-            DependentPlan::DeleteForeground { unblock_owner_references } => {
+            DependentPlan::DeleteForeground {
+                unblock_owner_references,
+            } => {
                 let (mut rv, mut owners_at) = (resource_version, owners);
                 if unblock_owner_references {
                     // One of its dependents is deleting its own dependents too: this may be a
                     // cycle, so stop this object from blocking its owners.
                     let unblocked = plan::unblocked_references(&owners_at);
                     let patched = self
-                        .patch_metadata(&node.identity, &plan::owner_references_patch(rv.as_deref(), &unblocked))
+                        .patch_metadata(
+                            &node.identity,
+                            &plan::owner_references_patch(rv.as_deref(), &unblocked),
+                        )
                         .await?;
                     rv = patched.metadata.resource_version.clone();
-                    owners_at = patched.metadata.owner_references.clone().unwrap_or_default();
+                    owners_at = patched
+                        .metadata
+                        .owner_references
+                        .clone()
+                        .unwrap_or_default();
                 }
                 tracing::info!(item = %node.identity, "garbage collector: an owner waits for its dependents; deleting item in the foreground");
-                self.delete_or_verify_absent(&node.identity, Propagation::Foreground, rv, &owners_at).await?;
+                self.delete_or_verify_absent(
+                    &node.identity,
+                    Propagation::Foreground,
+                    rv,
+                    &owners_at,
+                )
+                .await?;
             }
             DependentPlan::Delete(policy) => {
                 tracing::info!(item = %node.identity, policy = ?policy, "garbage collector: all owners are gone; deleting item");
-                self.delete_or_verify_absent(&node.identity, policy, resource_version, &owners).await?;
+                self.delete_or_verify_absent(&node.identity, policy, resource_version, &owners)
+                    .await?;
             }
         }
         Ok(after(&node))
@@ -616,9 +717,13 @@ impl Shared {
         resource_version: Option<String>,
         owners_at_version: &[OwnerReference],
     ) -> Result<()> {
-        match self.delete_object(identity, policy, resource_version, owners_at_version).await {
+        match self
+            .delete_object(identity, policy, resource_version, owners_at_version)
+            .await
+        {
             Err(e) if e.is_not_found() => {
-                self.send(GraphEvent::VerifiedAbsent(identity.clone())).await;
+                self.send(GraphEvent::VerifiedAbsent(identity.clone()))
+                    .await;
                 Ok(())
             }
             other => other,
@@ -631,7 +736,9 @@ impl Shared {
         let blocking = self.graph().blocking_dependents(&node.identity.uid);
         if blocking.is_empty() {
             tracing::info!(item = %node.identity, "garbage collector: no blocking dependents left; removing the foregroundDeletion finalizer");
-            return self.remove_finalizer(&node.identity, FOREGROUND_FINALIZER).await;
+            return self
+                .remove_finalizer(&node.identity, FOREGROUND_FINALIZER)
+                .await;
         }
         for dependent in blocking {
             if !dependent.deleting_dependents {
@@ -657,7 +764,11 @@ impl Shared {
 
     /// Upstream `isDangling`: the owner is gone if no object of its kind has its name in the
     /// dependent's namespace (or cluster-wide, for cluster-scoped kinds), or it has another uid.
-    async fn owner_state(&self, item: &ObjectIdentity, reference: &OwnerReference) -> Result<OwnerState> {
+    async fn owner_state(
+        &self,
+        item: &ObjectIdentity,
+        reference: &OwnerReference,
+    ) -> Result<OwnerState> {
         let cluster_key = ObjectIdentity::of_owner(reference, "");
         let namespaced_key = ObjectIdentity::of_owner(reference, &item.namespace);
         {
@@ -670,7 +781,11 @@ impl Shared {
         if item.namespace.is_empty() && resource.namespaced {
             return Err(Error::NamespacedOwnerOfClusterScopedObject);
         }
-        let key = if resource.namespaced { namespaced_key } else { cluster_key };
+        let key = if resource.namespaced {
+            namespaced_key
+        } else {
+            cluster_key
+        };
         let Some(api) = self.api(&resource, &key.namespace) else {
             return Ok(OwnerState::Dangling);
         };
@@ -699,7 +814,11 @@ impl Shared {
 
     /// Removes the references with these owner uids from the object (read-modify-write with a
     /// resourceVersion guard, retried on conflict). An object that is gone needs nothing.
-    async fn remove_owner_references(&self, identity: &ObjectIdentity, owner_uids: &[String]) -> Result<()> {
+    async fn remove_owner_references(
+        &self,
+        identity: &ObjectIdentity,
+        owner_uids: &[String],
+    ) -> Result<()> {
         for _ in 0..CONFLICT_RETRIES {
             let Some(live) = self.get_live(identity).await? else {
                 return Ok(());
@@ -712,7 +831,8 @@ impl Shared {
             if remaining.len() == current.len() {
                 return Ok(());
             }
-            let patch = plan::owner_references_patch(live.metadata.resource_version.as_deref(), &remaining);
+            let patch =
+                plan::owner_references_patch(live.metadata.resource_version.as_deref(), &remaining);
             match self.patch_metadata(identity, &patch).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is_conflict() => continue,
@@ -720,7 +840,9 @@ impl Shared {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::ConflictRetriesExhausted(format!("removing ownerReferences from {identity}")))
+        Err(Error::ConflictRetriesExhausted(format!(
+            "removing ownerReferences from {identity}"
+        )))
     }
 
     /// Removes `finalizer` from the object (upstream `removeFinalizer`); the API server deletes
@@ -734,8 +856,11 @@ impl Shared {
                 return Ok(());
             }
             let finalizers = live.metadata.finalizers.clone().unwrap_or_default();
-            let Some(patch) = plan::remove_finalizer_patch(live.metadata.resource_version.as_deref(), &finalizers, finalizer)
-            else {
+            let Some(patch) = plan::remove_finalizer_patch(
+                live.metadata.resource_version.as_deref(),
+                &finalizers,
+                finalizer,
+            ) else {
                 return Ok(());
             };
             match self.patch_metadata(identity, &patch).await {
@@ -745,7 +870,9 @@ impl Shared {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::ConflictRetriesExhausted(format!("removing finalizer {finalizer} from {identity}")))
+        Err(Error::ConflictRetriesExhausted(format!(
+            "removing finalizer {finalizer} from {identity}"
+        )))
     }
 
     /// Upstream `attemptToOrphanWorker`: remove the owner from its dependents' ownerReferences,
@@ -768,7 +895,10 @@ impl Shared {
             .buffer_unordered(8)
             .collect::<Vec<_>>()
             .await;
-        let errors: Vec<String> = results.into_iter().filter_map(std::result::Result::err).collect();
+        let errors: Vec<String> = results
+            .into_iter()
+            .filter_map(std::result::Result::err)
+            .collect();
         if !errors.is_empty() {
             return Err(Error::OrphanDependents(format!(
                 "failed to orphan dependents of owner {}: {}",
@@ -777,7 +907,8 @@ impl Shared {
             )));
         }
         tracing::info!(owner = %owner.identity, "garbage collector: dependents orphaned; removing the orphan finalizer");
-        self.remove_finalizer(&owner.identity, ORPHAN_FINALIZER).await
+        self.remove_finalizer(&owner.identity, ORPHAN_FINALIZER)
+            .await
     }
 }
 

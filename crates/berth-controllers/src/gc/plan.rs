@@ -60,7 +60,12 @@ pub fn plan_dependent(
     has_dependents: bool,
     a_dependent_is_deleting_its_dependents: bool,
 ) -> DependentPlan {
-    let with_state = |s: OwnerState| owners.iter().filter(move |(_, st)| *st == s).map(|(r, _)| r);
+    let with_state = |s: OwnerState| {
+        owners
+            .iter()
+            .filter(move |(_, st)| *st == s)
+            .map(|(r, _)| r)
+    };
     let solid = with_state(OwnerState::Solid).count();
     let waiting = with_state(OwnerState::WaitingForDependentsDeletion).count();
     if solid > 0 {
@@ -103,7 +108,10 @@ pub fn references_without(references: &[OwnerReference], uids: &[String]) -> Vec
 
 /// A JSON merge patch that sets metadata.ownerReferences, guarded by the resourceVersion it was
 /// computed from (a concurrent change makes it fail with a conflict instead of being lost).
-pub fn owner_references_patch(resource_version: Option<&str>, references: &[OwnerReference]) -> Value {
+pub fn owner_references_patch(
+    resource_version: Option<&str>,
+    references: &[OwnerReference],
+) -> Value {
     let refs = if references.is_empty() {
         Value::Null
     } else {
@@ -126,12 +134,20 @@ pub fn unblocked_references(references: &[OwnerReference]) -> Vec<OwnerReference
 
 /// A JSON merge patch removing `finalizer` from `finalizers`, guarded by the resourceVersion;
 /// `None` if the finalizer is not there.
-pub fn remove_finalizer_patch(resource_version: Option<&str>, finalizers: &[String], finalizer: &str) -> Option<Value> {
+pub fn remove_finalizer_patch(
+    resource_version: Option<&str>,
+    finalizers: &[String],
+    finalizer: &str,
+) -> Option<Value> {
     if !finalizers.iter().any(|f| f == finalizer) {
         return None;
     }
     let rest: Vec<&String> = finalizers.iter().filter(|f| *f != finalizer).collect();
-    let value = if rest.is_empty() { Value::Null } else { json!(rest) };
+    let value = if rest.is_empty() {
+        Value::Null
+    } else {
+        json!(rest)
+    };
     Some(json!({"metadata": {"resourceVersion": resource_version, "finalizers": value}}))
 }
 
@@ -160,14 +176,24 @@ mod tests {
 
     #[test]
     fn one_live_owner_keeps_the_dependent_and_drops_dead_references() {
-        assert_eq!(plan_dependent(&[(r("a"), Solid)], &[], false, false), DependentPlan::Keep);
+        assert_eq!(
+            plan_dependent(&[(r("a"), Solid)], &[], false, false),
+            DependentPlan::Keep
+        );
         let plan = plan_dependent(
-            &[(r("a"), Solid), (r("b"), Dangling), (r("c"), WaitingForDependentsDeletion)],
+            &[
+                (r("a"), Solid),
+                (r("b"), Dangling),
+                (r("c"), WaitingForDependentsDeletion),
+            ],
             &[],
             true,
             false,
         );
-        assert_eq!(plan, DependentPlan::RemoveOwnerReferences(vec!["b".into(), "c".into()]));
+        assert_eq!(
+            plan,
+            DependentPlan::RemoveOwnerReferences(vec!["b".into(), "c".into()])
+        );
     }
 
     #[test]
@@ -178,18 +204,39 @@ mod tests {
 
     #[test]
     fn waiting_owner_deletes_dependents_with_dependents_in_foreground() {
-        let plan = plan_dependent(&[(r("a"), WaitingForDependentsDeletion), (r("b"), Dangling)], &[], true, false);
-        assert_eq!(plan, DependentPlan::DeleteForeground { unblock_owner_references: false });
+        let plan = plan_dependent(
+            &[(r("a"), WaitingForDependentsDeletion), (r("b"), Dangling)],
+            &[],
+            true,
+            false,
+        );
+        assert_eq!(
+            plan,
+            DependentPlan::DeleteForeground {
+                unblock_owner_references: false
+            }
+        );
         let plan = plan_dependent(&[(r("a"), WaitingForDependentsDeletion)], &[], true, true);
-        assert_eq!(plan, DependentPlan::DeleteForeground { unblock_owner_references: true });
+        assert_eq!(
+            plan,
+            DependentPlan::DeleteForeground {
+                unblock_owner_references: true
+            }
+        );
     }
 
     #[test]
     fn existing_propagation_finalizers_are_honoured() {
         let orphan = vec![ORPHAN_FINALIZER.to_string()];
         let fg = vec![FOREGROUND_FINALIZER.to_string()];
-        assert_eq!(plan_dependent(&[(r("a"), Dangling)], &orphan, false, false), DependentPlan::Delete(Propagation::Orphan));
-        assert_eq!(plan_dependent(&[(r("a"), Dangling)], &fg, false, false), DependentPlan::Delete(Propagation::Foreground));
+        assert_eq!(
+            plan_dependent(&[(r("a"), Dangling)], &orphan, false, false),
+            DependentPlan::Delete(Propagation::Orphan)
+        );
+        assert_eq!(
+            plan_dependent(&[(r("a"), Dangling)], &fg, false, false),
+            DependentPlan::Delete(Propagation::Foreground)
+        );
     }
 
     #[test]
@@ -202,15 +249,25 @@ mod tests {
         assert_eq!(p["metadata"]["ownerReferences"][0]["uid"], "b");
         let p = owner_references_patch(Some("7"), &[]);
         assert!(p["metadata"]["ownerReferences"].is_null());
-        assert!(p["metadata"].as_object().is_some_and(|m| m.contains_key("ownerReferences")));
+        assert!(
+            p["metadata"]
+                .as_object()
+                .is_some_and(|m| m.contains_key("ownerReferences"))
+        );
 
         let unblocked = unblocked_references(&refs);
-        assert!(unblocked.iter().all(|r| r.block_owner_deletion == Some(false)));
+        assert!(
+            unblocked
+                .iter()
+                .all(|r| r.block_owner_deletion == Some(false))
+        );
 
         let fins = vec!["x".to_string(), FOREGROUND_FINALIZER.to_string()];
         let p = remove_finalizer_patch(Some("3"), &fins, FOREGROUND_FINALIZER).expect("present");
         assert_eq!(p["metadata"]["finalizers"], json!(["x"]));
-        let p = remove_finalizer_patch(Some("3"), &[ORPHAN_FINALIZER.to_string()], ORPHAN_FINALIZER).expect("present");
+        let p =
+            remove_finalizer_patch(Some("3"), &[ORPHAN_FINALIZER.to_string()], ORPHAN_FINALIZER)
+                .expect("present");
         assert!(p["metadata"]["finalizers"].is_null());
         assert!(remove_finalizer_patch(Some("3"), &fins, ORPHAN_FINALIZER).is_none());
     }
