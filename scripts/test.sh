@@ -16,4 +16,19 @@ fi
 # Two cores: keep the test binaries from starting too many servers at once.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
 cargo build --workspace --all-targets
+
+# The controllers' end-to-end tests run against a live `berth up` (the other end-to-end tests
+# start their own servers).
+data_dir=$(mktemp -d)
+target/debug/berth up --data-dir "$data_dir" --api-addr 127.0.0.1:0 2>"$data_dir/berth.log" &
+berth_pid=$!
+trap 'kill "$berth_pid" 2>/dev/null; wait "$berth_pid" 2>/dev/null; rm -rf "$data_dir"' EXIT
+for _ in $(seq 1 600); do
+  [ -f "$data_dir/kubeconfig" ] && break
+  kill -0 "$berth_pid" 2>/dev/null || { cat "$data_dir/berth.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -f "$data_dir/kubeconfig" ] || { echo "berth up did not become ready" >&2; cat "$data_dir/berth.log" >&2; exit 1; }
+export BERTH_E2E_KUBECONFIG="$data_dir/kubeconfig"
+
 cargo test --workspace --no-fail-fast

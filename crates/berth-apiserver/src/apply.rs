@@ -54,12 +54,12 @@ pub async fn server_side_apply(
             "error decoding YAML: the apply configuration is not an object",
         ));
     }
-    if let Some(body_name) = object::name(applied) {
-        if body_name != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
+    if let Some(body_name) = object::name(applied)
+        && body_name != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
     }
     let pins_version = object::resource_version(applied).is_some();
     let tgt = target(served);
@@ -79,14 +79,13 @@ pub async fn server_side_apply(
                         apply::apply(&tgt, Some(current), applied, &manager, force, &now)
                             .map_err(|e| e.to_api_error())?;
                     // The live resourceVersion is not a precondition unless the caller sent one.
-                    if !pins_version {
-                        if let Some(m) = result
+                    if !pins_version
+                        && let Some(m) = result
                             .object
                             .get_mut("metadata")
                             .and_then(Value::as_object_mut)
-                        {
-                            m.remove("resourceVersion");
-                        }
+                    {
+                        m.remove("resourceVersion");
                     }
                     Ok(result.object)
                 })

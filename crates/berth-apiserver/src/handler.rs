@@ -209,14 +209,13 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
         Some(u) => u,
         None => return error_response(&ApiError::unauthorized()),
     };
-    if path.starts_with("/openapi/") {
-        if let Some(reply) =
+    if path.starts_with("/openapi/")
+        && let Some(reply) =
             server
                 .openapi
                 .serve_registry(&server.registry, &path, parts.uri.query())
-        {
-            return reply.into_response();
-        }
+    {
+        return reply.into_response();
     }
     let query = Query::parse(parts.uri.query());
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {

@@ -51,6 +51,9 @@ pub struct ApiArgs {
     /// Skip the etcd comparison (the in-process berth-store figures are still measured).
     #[arg(long)]
     pub no_etcd: bool,
+    /// Only the storage comparison (etcd vs berth-store in-process); no berth binary needed.
+    #[arg(long)]
+    pub store_only: bool,
 }
 
 /// Deadline of one load phase (a phase that hits it reports what it did so far).
@@ -128,6 +131,10 @@ pub async fn run(args: &ApiArgs, report: &mut Report) -> anyhow::Result<()> {
     let tmp_root = args.common.tmp_root();
     report.meta("subcommand", "api");
     report.meta("mode", if args.common.quick { "quick" } else { "full" });
+    if args.store_only {
+        println!("berth-bench api --store-only: storage comparison only");
+        return compare_storage(args, &plan, report, &ApiFigures::default()).await;
+    }
     let bin = berth::locate(args.berth.as_deref())?;
     println!(
         "berth-bench api ({} mode)",
@@ -334,6 +341,7 @@ async fn api_phases(
         fmt_num(bench_cores),
     ]);
     t.print();
+    print_per_second(&r.max_per_second);
     let label = format!(
         "Berth API ConfigMap create at a fixed {} creates/s (open loop)",
         r.target_rate
@@ -351,6 +359,12 @@ async fn api_phases(
         "ms",
     );
     cpu_figures(report, "api.rate", &label, (cores, bench_cores));
+    report.series(
+        "api.rate.max_per_second",
+        &format!("{label}, worst latency of the creates scheduled in each second"),
+        &r.max_per_second,
+        "ms",
+    );
     report.errors("api.rate", &label, &r.errors);
     figs.rate = Some(r);
 
@@ -361,19 +375,54 @@ async fn api_phases(
     ));
 
     // 3. Watch fan-out.
-    figs.watch_lat = Some(watch_phase(client, pid, plan, report).await?);
+    // Baseline first: one watcher, to separate the write path from the fan-out.
+    watch_phase(
+        client,
+        pid,
+        plan,
+        1,
+        plan.watch_secs / 2,
+        "api.watch1",
+        report,
+    )
+    .await?;
+    let lat = watch_phase(
+        client,
+        pid,
+        plan,
+        plan.watchers,
+        plan.watch_secs,
+        "api.watch",
+        report,
+    )
+    .await?;
+    figs.watch_lat = Some(lat);
 
     figs.phase_mem
         .push(("after_watch", "after the watch phase", daemon::mem_of(pid)?));
 
     // 4. Large lists.
-    list_phase(client, plan, report).await?;
+    let after_pods = list_phase(client, pid, plan, report).await?;
+    figs.phase_mem.push((
+        "after_pod_creates",
+        "after creating the pods (before listing)",
+        after_pods,
+    ));
     figs.phase_mem.push((
         "after_lists",
         "after creating and listing the pods",
         daemon::mem_of(pid)?,
     ));
     Ok(())
+}
+
+/// The worst latency per second of an open-loop run, on one line.
+fn print_per_second(max: &[f64]) {
+    let cells: Vec<String> = max.iter().map(|v| fmt_num(*v)).collect();
+    println!(
+        "  worst latency of the requests scheduled in each second, ms: {}",
+        cells.join(" ")
+    );
 }
 
 /// CPU use of berth and of this benchmark process over a phase.
@@ -534,13 +583,19 @@ async fn watcher(
     out
 }
 
+/// `watchers` watches on one namespace while a writer updates its objects at `plan.watch_rate`
+/// for `secs`; figures under `id`.
 async fn watch_phase(
     client: &Client,
     pid: u32,
     plan: &Plan,
+    watchers: usize,
+    secs: u64,
+    id: &str,
     report: &mut Report,
 ) -> anyhow::Result<Lat> {
-    let ns = "bench-watch";
+    let ns = format!("bench-watch{watchers}");
+    let ns = ns.as_str();
     ensure_namespace(client, ns).await?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
     let made = create_configmaps(client, ns, plan.watch_objects, 16, "w".into()).await;
@@ -560,9 +615,9 @@ async fn watch_phase(
 
     let (ctl_tx, ctl_rx) = watch::channel(WatchCtl::default());
     let ready = Arc::new(AtomicUsize::new(0));
-    let timeout_secs = u32::try_from(plan.watch_secs + 120).unwrap_or(u32::MAX);
+    let timeout_secs = u32::try_from(secs + 120).unwrap_or(u32::MAX);
     let mut set = JoinSet::new();
-    for _ in 0..plan.watchers {
+    for _ in 0..watchers {
         set.spawn(watcher(
             api.clone(),
             rv.clone(),
@@ -572,7 +627,7 @@ async fn watch_phase(
         ));
     }
     let wait_until = Instant::now() + Duration::from_secs(30);
-    while ready.load(Ordering::SeqCst) < plan.watchers && Instant::now() < wait_until {
+    while ready.load(Ordering::SeqCst) < watchers && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let established = ready.load(Ordering::SeqCst);
@@ -580,24 +635,19 @@ async fn watch_phase(
 
     let (a, objects) = (api.clone(), plan.watch_objects);
     let cpu = CpuMeter::start(pid);
-    let writer = open_loop(
-        plan.watch_rate,
-        Duration::from_secs(plan.watch_secs),
-        256,
-        move |i| {
-            let a = a.clone();
-            async move {
-                let patch = json!({"metadata": {"annotations": {STAMP: unix_nanos().to_string()}}});
-                a.patch(
-                    &format!("cm-{:06}", i % objects),
-                    &PatchParams::default(),
-                    &Patch::Merge(&patch),
-                )
-                .await?;
-                Ok(())
-            }
-        },
-    )
+    let writer = open_loop(plan.watch_rate, Duration::from_secs(secs), 256, move |i| {
+        let a = a.clone();
+        async move {
+            let patch = json!({"metadata": {"annotations": {STAMP: unix_nanos().to_string()}}});
+            a.patch(
+                &format!("cm-{:06}", i % objects),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await?;
+            Ok(())
+        }
+    })
     .await;
     let cpu_use = cpu.cores();
     let _ = ctl_tx.send(WatchCtl {
@@ -646,13 +696,13 @@ async fn watch_phase(
     let mut t = Table::new(
         &format!(
             "Berth API: watch delivery, {} watchers on one namespace, {} updates/s for {} s",
-            plan.watchers, plan.watch_rate, plan.watch_secs
+            watchers, plan.watch_rate, secs
         ),
         &["figure", "value"],
     );
     t.row(vec![
         "watches established".into(),
-        format!("{connected} of {}", plan.watchers),
+        format!("{connected} of {}", watchers),
     ]);
     t.row(vec![
         "updates sent ok / errors".into(),
@@ -689,59 +739,70 @@ async fn watch_phase(
     println!(
         "  (delivery latency = watcher's receive time - writer's send time stamped in an annotation; it includes the PATCH itself: commit, fsync, fan-out, JSON over TLS, client decode)"
     );
+    print_per_second(&writer.max_per_second);
 
-    let label = format!("Berth API watch delivery, {} watchers", plan.watchers);
+    let label = format!("Berth API watch delivery, {} watchers", watchers);
     report.latency(
-        "api.watch.delivery",
+        &format!("{id}.delivery"),
         &format!("{label}, send-stamp to receipt latency"),
         &lat,
     );
     report.figure(
-        "api.watch.established",
+        &format!("{id}.established"),
         &format!("{label}, watches established"),
         connected as f64,
         "count",
     );
     report.figure(
-        "api.watch.expected",
+        &format!("{id}.expected"),
         &format!("{label}, deliveries expected"),
         expected as f64,
         "count",
     );
     report.figure(
-        "api.watch.received",
+        &format!("{id}.received"),
         &format!("{label}, deliveries received"),
         received as f64,
         "count",
     );
     report.figure(
-        "api.watch.ended_early",
+        &format!("{id}.ended_early"),
         &format!("{label}, streams ended early"),
         ended_early as f64,
         "count",
     );
     report.figure(
-        "api.watch.writer.achieved",
+        &format!("{id}.writer.achieved"),
         &format!("{label}, writer update rate"),
         writer.achieved_rate(),
         "updates/s",
     );
     report.latency(
-        "api.watch.writer.latency",
+        &format!("{id}.writer.latency"),
         &format!("{label}, writer PATCH latency from scheduled send"),
         &wlat,
     );
-    cpu_figures(report, "api.watch", &label, cpu_use);
+    cpu_figures(report, id, &label, cpu_use);
+    report.series(
+        &format!("{id}.writer.max_per_second"),
+        &format!("{label}, worst writer PATCH latency of each second"),
+        &writer.max_per_second,
+        "ms",
+    );
     report.errors(
-        "api.watch.writer",
+        &format!("{id}.writer"),
         &format!("{label}, writer"),
         &writer.errors,
     );
-    report.errors("api.watch.watchers", &format!("{label}, watchers"), &errors);
-    if established < plan.watchers {
+    report.errors(
+        &format!("{id}.watchers"),
+        &format!("{label}, watchers"),
+        &errors,
+    );
+    if established < watchers {
         report.note(format!(
             "only {established} of {} watches were established within 30 s",
-            plan.watchers
+            watchers
         ));
     }
     if received < expected {
@@ -785,7 +846,13 @@ where
     Ok(h)
 }
 
-async fn list_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyhow::Result<()> {
+/// Creates the pods and lists them; returns berth's memory between the two.
+async fn list_phase(
+    client: &Client,
+    pid: u32,
+    plan: &Plan,
+    report: &mut Report,
+) -> anyhow::Result<Mem> {
     let ns = "bench-list";
     ensure_namespace(client, ns).await?;
     let api: Api<Pod> = Api::namespaced(client.clone(), ns);
@@ -811,6 +878,7 @@ async fn list_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyhow
         &made.lat(),
     );
     report.errors("api.pods.create", label, &made.errors);
+    let after_pods = daemon::mem_of(pid)?;
 
     // Raw: the server's work and the transfer, without decoding in the client.
     let path = format!("/api/v1/namespaces/{ns}/pods");
@@ -936,7 +1004,7 @@ async fn list_phase(client: &Client, plan: &Plan, report: &mut Report) -> anyhow
             plan.pods
         ));
     }
-    Ok(())
+    Ok(after_pods)
 }
 
 fn memory_table(

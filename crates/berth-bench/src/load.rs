@@ -195,6 +195,9 @@ pub struct OpenLoopResult {
     /// How late the dispatcher was, at worst, in sending a request (timer slack, or the in-flight
     /// cap being reached because the server fell behind).
     pub max_send_lag: Duration,
+    /// Worst latency (ms) of the successful requests scheduled in each second of the run, to
+    /// tell one stall from a steady backlog.
+    pub max_per_second: Vec<f64>,
 }
 
 impl OpenLoopResult {
@@ -243,21 +246,25 @@ where
                 Ok(Err(e)) => Err(format!("{e:#}")),
                 Err(_) => Err(format!("no answer within {OP_TIMEOUT:?}")),
             };
-            (r, done.saturating_duration_since(scheduled), done)
+            (r, done.saturating_duration_since(scheduled), done, i)
         });
     }
     let mut hist = new_hist();
     let mut ok = 0;
     let mut errors = Errors::default();
     let mut last_done = start;
+    let mut max_per_second = vec![0f64; duration.as_secs_f64().ceil().max(1.0) as usize];
     while let Some(joined) = set.join_next().await {
         match joined {
-            Ok((r, lat, done)) => {
+            Ok((r, lat, done, i)) => {
                 last_done = last_done.max(done);
                 match r {
                     Ok(()) => {
                         ok += 1;
                         record(&mut hist, lat);
+                        let sec = ((i as f64 / rate) as usize).min(max_per_second.len() - 1);
+                        let ms = lat.as_secs_f64() * 1000.0;
+                        max_per_second[sec] = max_per_second[sec].max(ms);
                     }
                     Err(e) => errors.add(e),
                 }
@@ -273,5 +280,6 @@ where
         elapsed: last_done.saturating_duration_since(start),
         hist,
         max_send_lag,
+        max_per_second,
     }
 }

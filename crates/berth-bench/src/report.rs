@@ -12,6 +12,7 @@ use crate::load::{Errors, Lat};
 pub struct Report {
     meta: Map<String, Value>,
     figures: Vec<Value>,
+    series: Vec<Value>,
     goals: Vec<Value>,
     notes: Vec<String>,
 }
@@ -76,6 +77,13 @@ impl Report {
         }
     }
 
+    /// A series of values (e.g. one per second), under `series` in the JSON.
+    pub fn series(&mut self, id: &str, label: &str, values: &[f64], unit: &str) {
+        let values: Vec<Value> = values.iter().map(|v| finite(*v)).collect();
+        self.series
+            .push(json!({"id": id, "label": label, "values": values, "unit": unit}));
+    }
+
     pub fn note(&mut self, text: impl Into<String>) {
         let text = text.into();
         println!("  NOTE: {text}");
@@ -121,6 +129,7 @@ impl Report {
         json!({
             "meta": Value::Object(self.meta.clone()),
             "figures": self.figures,
+            "series": self.series,
             "goals": self.goals,
             "notes": self.notes,
         })
