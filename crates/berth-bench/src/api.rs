@@ -695,7 +695,7 @@ async fn watch_phase(
 
     let mut t = Table::new(
         &format!(
-            "Berth API: watch delivery, {} watchers on one namespace, {} updates/s for {} s",
+            "Berth API: watch delivery, {} watcher(s) on one namespace, {} updates/s for {} s",
             watchers, plan.watch_rate, secs
         ),
         &["figure", "value"],
@@ -741,7 +741,7 @@ async fn watch_phase(
     );
     print_per_second(&writer.max_per_second);
 
-    let label = format!("Berth API watch delivery, {} watchers", watchers);
+    let label = format!("Berth API watch delivery, {watchers} watcher(s)");
     report.latency(
         &format!("{id}.delivery"),
         &format!("{label}, send-stamp to receipt latency"),
