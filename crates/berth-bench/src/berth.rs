@@ -33,6 +33,8 @@ pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 pub struct Berth {
     pub daemon: Daemon,
     pub server: String,
+    /// The kubeconfig `berth up` wrote (for kubectl).
+    pub kubeconfig: PathBuf,
     /// From spawning the process to the first answered API request.
     pub startup: Duration,
 }
@@ -70,6 +72,7 @@ impl Berth {
                             Berth {
                                 daemon,
                                 server,
+                                kubeconfig: kubeconfig.clone(),
                                 startup,
                             },
                             client,

@@ -3,6 +3,7 @@
 //!
 //! * `api`: the API server and its store (creates/s, latency at a fixed rate, large lists, watch
 //!   fan-out, memory), with etcd measured in the same run for comparison.
+//! * `kubectl`: `kubectl apply -f` of 500 objects, strategic merge and server-side apply patches.
 //!
 //! Everything runs on loopback, is bounded in count and time, and the servers it starts are
 //! stopped when it ends, also on error or Ctrl-C.
@@ -11,6 +12,7 @@ mod api;
 mod berth;
 mod daemon;
 mod etcd;
+mod kubectl;
 mod kv;
 mod load;
 mod report;
@@ -38,6 +40,9 @@ enum Command {
     /// API server and store: durable creates/s at 1/8/64 clients, create latency at 1,000/s,
     /// listing 10,000 pods, watch delivery to 100 watchers, memory, and etcd for comparison.
     Api(api::ApiArgs),
+    /// kubectl fidelity paths: `kubectl apply -f` of a 500-object manifest (wall time), and
+    /// strategic-merge and server-side-apply patch latency.
+    Kubectl(kubectl::KubectlArgs),
 }
 
 /// Options every subcommand takes.
@@ -92,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     report.meta("machine", machine);
     let (result, common) = match &cli.command {
         Command::Api(args) => (api::run(args, &mut report).await, &args.common),
+        Command::Kubectl(args) => (kubectl::run(args, &mut report).await, &args.common),
     };
     report.meta("completed", result.is_ok());
     if let Some(path) = &common.json {
