@@ -1,20 +1,12 @@
 //! The API server through the real kubectl, as a user runs it.
 
+#[macro_use]
 mod common;
 
-use common::{Berth, have_kubectl};
+use common::Berth;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-macro_rules! require_kubectl {
-    () => {
-        if !have_kubectl() {
-            eprintln!("!!!!!! SKIPPED: kubectl is not installed on this machine; kubectl tests did not run !!!!!!");
-            return;
-        }
-    };
-}
 
 const DEPLOYMENT: &str = r#"
 apiVersion: apps/v1

@@ -2,22 +2,14 @@
 //! strategic merge and server-side apply) against the real binary; and the same features through
 //! kube-rs.
 
+#[macro_use]
 mod common;
 
-use common::{Berth, have_kubectl};
+use common::Berth;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
-
-macro_rules! require_kubectl {
-    () => {
-        if !have_kubectl() {
-            eprintln!("!!!!!! SKIPPED: kubectl is not installed on this machine; kubectl tests did not run !!!!!!");
-            return;
-        }
-    };
-}
 
 const TWO_CONTAINERS: &str = r#"
 apiVersion: apps/v1

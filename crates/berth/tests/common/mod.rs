@@ -1,6 +1,16 @@
 //! Test harness: runs the real `berth up` binary in a temporary data dir and hands out clients
 //! (kube-rs, kubectl, raw HTTPS) configured from the kubeconfig it writes.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+/// Returns early, loudly, from a test that needs kubectl when it is not installed.
+macro_rules! require_kubectl {
+    () => {
+        if !common::have_kubectl() {
+            eprintln!("!!!!!! SKIPPED: kubectl is not installed on this machine; kubectl tests did not run !!!!!!");
+            return;
+        }
+    };
+}
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
