@@ -438,3 +438,78 @@ async fn kube_rs_server_side_apply_and_strategic_merge() {
         .collect();
     assert_eq!(env, ["L"]);
 }
+
+#[test]
+fn crd_wait_condition_printer_columns_and_watch_tables() {
+    require_kubectl!();
+    let berth = Berth::start();
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+"#;
+    let out = berth.kubectl_stdin(&["apply", "-f", "-"], Some(crd));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let waited = berth.kubectl_ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=20s",
+    ]);
+    assert!(waited.contains("condition met"), "{waited}");
+    let w = r#"{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3}}"#;
+    let out = berth.kubectl_stdin(&["apply", "-f", "-"], Some(w));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = berth.kubectl_ok(&["get", "widgets"]);
+    let mut lines = table.lines();
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["NAME", "SIZE"]),
+        "{table}"
+    );
+    assert_eq!(
+        lines
+            .next()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["w1", "3"]),
+        "{table}"
+    );
+
+    // `kubectl get -w` prints Table rows for events after the initial list.
+    let mut watch = std::process::Command::new("kubectl")
+        .args(["get", "configmaps", "-w", "--request-timeout=6s"])
+        .env("KUBECONFIG", berth.kubeconfig())
+        .env("HOME", &berth.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("kubectl get -w");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    berth.kubectl_ok(&["create", "configmap", "watched-one", "--from-literal=a=b"]);
+    let out = watch.wait_with_output().expect("watch output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("watched-one"))
+        .unwrap_or_default();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells.get(1), Some(&"1"), "DATA column in: {text}");
+}
