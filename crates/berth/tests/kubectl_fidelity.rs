@@ -494,7 +494,7 @@ spec:
     );
 
     // `kubectl get -w` prints Table rows for events after the initial list.
-    let mut watch = std::process::Command::new("kubectl")
+    let watch = std::process::Command::new("kubectl")
         .args(["get", "configmaps", "-w", "--request-timeout=6s"])
         .env("KUBECONFIG", berth.kubeconfig())
         .env("HOME", &berth.dir)
