@@ -403,7 +403,7 @@ async fn evict(
     let eviction = crate::handler::object_body(headers, bytes)?;
     let ns_name = ns.unwrap_or("default");
     let (pod, _) = s.get_object(served, ns, name).await?;
-    let mut opts: DeleteOptions = match eviction.get("deleteOptions") {
+    let opts: DeleteOptions = match eviction.get("deleteOptions") {
         Some(d) if !d.is_null() => delete_options(&Query::default(), d.to_string().as_bytes())?,
         _ => DeleteOptions::default(),
     };
@@ -515,9 +515,6 @@ async fn evict(
             )
             .await?;
         }
-    }
-    if opts.propagation.is_none() {
-        opts.propagation = None;
     }
     s.delete_object(served, ns, name, &opts).await?;
     Ok(json_response(
