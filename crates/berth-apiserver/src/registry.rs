@@ -23,6 +23,37 @@ pub struct CustomResource {
 pub struct Served {
     pub info: ResourceInfo,
     pub custom: Option<CustomResource>,
+    /// Watch events already rendered for watchers without selectors.
+    pub rendered: RenderedEvents,
+}
+
+/// Recent watch event lines of one resource, keyed by revision and key. Every watcher without
+/// selectors sends the same bytes for an event, so the event is parsed and serialized once
+/// instead of once per watcher.
+#[derive(Default)]
+pub struct RenderedEvents {
+    entries: std::sync::Mutex<std::collections::VecDeque<(i64, String, bytes::Bytes)>>,
+}
+
+impl RenderedEvents {
+    const CAPACITY: usize = 512;
+
+    pub fn get(&self, revision: i64, key: &str) -> Option<bytes::Bytes> {
+        let entries = self.entries.lock().expect("render cache lock poisoned");
+        entries
+            .iter()
+            .rev()
+            .find(|(r, k, _)| *r == revision && k == key)
+            .map(|(_, _, b)| b.clone())
+    }
+
+    pub fn put(&self, revision: i64, key: &str, line: bytes::Bytes) {
+        let mut entries = self.entries.lock().expect("render cache lock poisoned");
+        if entries.len() >= Self::CAPACITY {
+            entries.pop_front();
+        }
+        entries.push_back((revision, key.to_string(), line));
+    }
 }
 
 impl Served {
@@ -97,8 +128,14 @@ impl Registry {
             if !versions.contains(&info.version) {
                 versions.push(info.version.clone());
             }
-            st.by_gvr
-                .insert(gvr, Arc::new(Served { info, custom: None }));
+            st.by_gvr.insert(
+                gvr,
+                Arc::new(Served {
+                    info,
+                    custom: None,
+                    rendered: RenderedEvents::default(),
+                }),
+            );
         }
         Self {
             state: RwLock::new(st),
@@ -217,6 +254,7 @@ impl Registry {
                         schema,
                         crd: crd.clone(),
                     }),
+                    rendered: RenderedEvents::default(),
                 }),
             );
             gvrs.push(gvr);

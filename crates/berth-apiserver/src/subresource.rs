@@ -204,6 +204,7 @@ fn scale_served() -> Served {
             subresources: vec![],
         },
         custom: None,
+        rendered: Default::default(),
     }
 }
 

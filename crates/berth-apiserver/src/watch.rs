@@ -217,6 +217,27 @@ pub async fn serve(
 /// One store event as a watch event, honouring selectors: an object that stops matching is
 /// DELETED for this watcher, one that starts matching is ADDED.
 fn translate(served: &Served, filters: &Filters, shape: Shape, ev: Event) -> Option<Bytes> {
+    // Without selectors every watcher of this resource sends the same line: render it once.
+    if filters.is_empty() && shape == Shape::Full {
+        let (revision, key) = (ev.revision(), ev.key().to_string());
+        if let Some(line) = served.rendered.get(revision, &key) {
+            return Some(line);
+        }
+        let line = match ev {
+            Event::Put { kv, prev } => {
+                let obj = rest::from_storage(served, &kv).ok()?;
+                let kind = if prev.is_some() { "MODIFIED" } else { "ADDED" };
+                event_line(kind, &obj)
+            }
+            Event::Delete { prev, revision } => {
+                let mut obj = rest::from_storage(served, &prev).ok()?;
+                object::set_resource_version(&mut obj, revision);
+                event_line("DELETED", &obj)
+            }
+        };
+        served.rendered.put(revision, &key, line.clone());
+        return Some(line);
+    }
     match ev {
         Event::Put { kv, prev } => {
             let obj = rest::from_storage(served, &kv).ok()?;
