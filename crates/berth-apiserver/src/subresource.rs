@@ -145,7 +145,7 @@ pub async fn handle(
                         ));
                     }
                     let mut out = current.clone();
-                    set_spec_replicas(served, &mut out, replicas);
+                    set_spec_replicas(served, &mut out, replicas)?;
                     // The Scale's resourceVersion is the object's: a precondition when given.
                     match object::resource_version(&desired) {
                         Some(rv) => {
@@ -209,118 +209,44 @@ fn scale_served() -> Served {
 }
 
 /// Paths of replicas and selector: fixed for built-ins, from the CRD for custom resources.
-fn scale_paths(served: &Served) -> (String, String, Option<String>) {
-    if let Some(c) = &served.custom
-        && let Some(p) = berth_apiextensions::scale_paths(&c.crd, &served.info.version)
-    {
-        return (
-            p.spec_replicas_path,
-            p.status_replicas_path,
-            p.label_selector_path,
-        );
-    }
-    (".spec.replicas".into(), ".status.replicas".into(), None)
-}
-
-fn json_pointer(path: &str) -> String {
-    path.trim_start_matches('.')
-        .split('.')
-        .fold(String::new(), |mut acc, p| {
-            acc.push('/');
-            acc.push_str(&p.replace('~', "~0").replace('/', "~1"));
-            acc
+fn scale_paths(served: &Served) -> berth_apiextensions::ScalePaths {
+    served
+        .custom
+        .as_ref()
+        .and_then(|c| berth_apiextensions::scale_paths(&c.crd, &served.info.version))
+        .unwrap_or_else(|| berth_apiextensions::ScalePaths {
+            spec_replicas_path: ".spec.replicas".into(),
+            status_replicas_path: ".status.replicas".into(),
+            label_selector_path: None,
         })
 }
 
-fn set_spec_replicas(served: &Served, obj: &mut Value, replicas: i64) {
-    let (spec_path, _, _) = scale_paths(served);
-    let mut cur = obj;
-    let parts: Vec<&str> = spec_path.trim_start_matches('.').split('.').collect();
-    for (i, p) in parts.iter().enumerate() {
-        if !cur.is_object() {
-            *cur = json!({});
-        }
-        let Some(m) = cur.as_object_mut() else { return };
-        if i + 1 == parts.len() {
-            m.insert((*p).to_string(), json!(replicas));
-            return;
-        }
-        cur = m.entry((*p).to_string()).or_insert_with(|| json!({}));
-    }
+fn set_spec_replicas(served: &Served, obj: &mut Value, replicas: i64) -> Result<(), ApiError> {
+    scale_paths(served)
+        .set_spec_replicas(obj, replicas)
+        .map_err(ApiError::internal)
 }
 
-/// The autoscaling/v1 Scale of an object.
+/// The autoscaling/v1 Scale of an object. Built-in kinds take the selector from
+/// `spec.selector` (a LabelSelector) in its string form, as their scale REST does.
 fn to_scale(served: &Served, obj: &Value) -> Result<Value, ApiError> {
-    let (spec_path, status_path, selector_path) = scale_paths(served);
-    let spec_replicas = obj
-        .pointer(&json_pointer(&spec_path))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let status_replicas = obj
-        .pointer(&json_pointer(&status_path))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let selector = match selector_path {
-        Some(p) => obj
-            .pointer(&json_pointer(&p))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        None => obj.pointer("/spec/selector").map(selector_string),
-    };
-    let meta = object::meta(obj).cloned().unwrap_or_default();
-    let mut m = serde_json::Map::new();
-    for k in [
-        "name",
-        "namespace",
-        "uid",
-        "resourceVersion",
-        "creationTimestamp",
-    ] {
-        if let Some(v) = meta.get(k) {
-            m.insert(k.into(), v.clone());
+    let mut scale = scale_paths(served)
+        .to_scale(obj)
+        .map_err(ApiError::internal)?;
+    if served.custom.is_none() {
+        let selector = obj
+            .pointer("/spec/selector")
+            .and_then(|sel| LabelSelector::from_label_selector_json(sel).ok())
+            .map(|sel| sel.to_string())
+            .filter(|s| !s.is_empty());
+        if let (Some(sel), Some(status)) = (
+            selector,
+            scale.get_mut("status").and_then(Value::as_object_mut),
+        ) {
+            status.insert("selector".into(), json!(sel));
         }
     }
-    let mut status = json!({"replicas": status_replicas});
-    if let Some(sel) = selector.filter(|s| !s.is_empty()) {
-        status["selector"] = json!(sel);
-    }
-    Ok(json!({
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": m,
-        "spec": {"replicas": spec_replicas},
-        "status": status,
-    }))
-}
-
-/// A metav1.LabelSelector as the string form (`app=web,tier in (a,b)`).
-fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
-        let mut kv: Vec<(&String, &Value)> = ml.iter().collect();
-        kv.sort_by(|a, b| a.0.cmp(b.0));
-        for (k, v) in kv {
-            parts.push(format!("{k}={}", v.as_str().unwrap_or_default()));
-        }
-    }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
-            let vals: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str) {
-                Some("In") => parts.push(format!("{key} in ({})", vals.join(","))),
-                Some("NotIn") => parts.push(format!("{key} notin ({})", vals.join(","))),
-                Some("Exists") => parts.push(key.to_string()),
-                Some("DoesNotExist") => parts.push(format!("!{key}")),
-                _ => {}
-            }
-        }
-    }
-    parts.join(",")
+    Ok(scale)
 }
 
 async fn bind(
