@@ -19,6 +19,7 @@ pub mod ipalloc;
 pub mod object;
 pub mod openapi;
 pub mod patch;
+pub mod podlogs;
 pub mod pki;
 pub mod registry;
 pub mod request;
@@ -26,6 +27,8 @@ pub mod rest;
 pub mod server;
 pub mod subresource;
 pub mod table;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod watch;
 
 pub use server::{ApiServer, Config, ServerError, serve_tls};

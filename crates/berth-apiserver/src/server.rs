@@ -60,6 +60,8 @@ pub struct ApiServer {
     pub(crate) openapi: crate::openapi::OpenApi,
     /// A token for in-process components (controllers), never written to disk.
     internal_token: String,
+    /// Where `pods/log` reads from; set once by whoever runs the node agents.
+    pub(crate) pod_logs: OnceLock<Arc<dyn crate::podlogs::PodLogSource>>,
 }
 
 impl ApiServer {
@@ -95,6 +97,7 @@ impl ApiServer {
             advertise,
             openapi: crate::openapi::OpenApi::new(),
             internal_token,
+            pod_logs: OnceLock::new(),
         }))
     }
 
@@ -136,6 +139,11 @@ impl ApiServer {
                 req
             })
             .service(router)
+    }
+
+    /// Plugs in the node agents' logs for `pods/log` (once; later calls are ignored).
+    pub fn set_pod_log_source(&self, source: Arc<dyn crate::podlogs::PodLogSource>) {
+        let _ = self.pod_logs.set(source);
     }
 
     /// Asks watches to end and the listener to stop.

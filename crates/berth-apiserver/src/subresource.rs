@@ -166,20 +166,20 @@ pub async fn handle(
         ("eviction", Method::POST) => evict(s, served, ns, name, headers, bytes).await,
         ("log", Method::GET) => {
             let (pod, _) = s.get_object(served, ns, name).await?;
-            let node = pod
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if node.is_empty() {
-                return Err(ApiError::bad_request(format!(
-                    "pod {name} does not have a host assigned"
-                )));
-            }
-            Err(ApiError::new(
-                503,
-                "ServiceUnavailable",
-                format!("no node agent serves logs for node {node:?}"),
-            ))
+            let request = crate::podlogs::request_for(&pod, q)?;
+            let Some(source) = s.pod_logs.get() else {
+                return Err(ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    format!("no node agent serves logs for node {:?}", request.node),
+                ));
+            };
+            let stream = source.open(request).await?;
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(axum::body::Body::from_stream(stream))
+                .map_err(|e| ApiError::internal(e.to_string()))
         }
         ("token", Method::POST) if info.resource == "serviceaccounts" => {
             token_request(s, served, ns, name, headers, bytes).await

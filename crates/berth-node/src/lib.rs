@@ -1,0 +1,1 @@
+//! Berth's node agent (the kubelet role).

@@ -1,0 +1,1 @@
+//! Berth's scheduler (the kube-scheduler role).

@@ -1,0 +1,1 @@
+//! Berth's workload controllers (part of the kube-controller-manager role).
