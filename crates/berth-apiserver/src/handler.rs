@@ -217,6 +217,9 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
     {
         return reply.into_response();
     }
+    if let Some(rest) = path.strip_prefix(crate::debug::PREFIX) {
+        return crate::debug::serve(&server, &method, rest);
+    }
     let query = Query::parse(parts.uri.query());
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(b) if b.len() > MAX_BODY_BYTES => {

@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod auth;
 pub mod body;
+pub mod debug;
 pub mod discovery;
 pub mod handler;
 pub mod ipalloc;

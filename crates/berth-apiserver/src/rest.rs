@@ -245,7 +245,9 @@ fn validate(
         }
         return errs;
     }
-    let (group, kind) = storage_group_kind(served);
+    // Validation sees the object as the client sent it (an events.k8s.io Event in its v1 form,
+    // which `validate` checks with the v1 rules); only defaulting works on the stored form.
+    let (group, kind) = (info.group.as_str(), info.kind.as_str());
     match old {
         None => errs.extend(validation::validate(group, kind, obj)),
         Some(old) => errs.extend(validation::validate_update(group, kind, obj, old)),

@@ -62,6 +62,8 @@ pub struct ApiServer {
     internal_token: String,
     /// Where `pods/log` reads from; set once by whoever runs the node agents.
     pub(crate) pod_logs: OnceLock<Arc<dyn crate::podlogs::PodLogSource>>,
+    /// Read-only debug views of in-process components under `/debug/berth/`.
+    pub(crate) debug: crate::debug::DebugEndpoints,
 }
 
 impl ApiServer {
@@ -98,6 +100,7 @@ impl ApiServer {
             openapi: crate::openapi::OpenApi::new(),
             internal_token,
             pod_logs: OnceLock::new(),
+            debug: Default::default(),
         }))
     }
 
@@ -144,6 +147,15 @@ impl ApiServer {
     /// Plugs in the node agents' logs for `pods/log` (once; later calls are ignored).
     pub fn set_pod_log_source(&self, source: Arc<dyn crate::podlogs::PodLogSource>) {
         let _ = self.pod_logs.set(source);
+    }
+
+    /// Serves `source` under `/debug/berth/<component>/...` to authenticated users.
+    pub fn add_debug_endpoint(
+        &self,
+        component: &str,
+        source: Arc<dyn crate::debug::DebugSource>,
+    ) {
+        self.debug.add(component, source);
     }
 
     /// Asks watches to end and the listener to stop.

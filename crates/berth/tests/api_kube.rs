@@ -939,3 +939,46 @@ async fn pods_binding_graceful_delete_and_service_account_tokens() {
         .expect("request");
     assert_eq!(revoked.status(), 401);
 }
+
+/// kube-runtime's event Recorder writes events.k8s.io/v1 Events: the first publish creates
+/// one, a repeat merge-patches its series; both are visible as core/v1 Events too.
+#[tokio::test]
+async fn event_recorder_creates_and_updates_series() {
+    use k8s_openapi::api::core::v1::{Event as CoreEvent, ObjectReference};
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+    let berth = Berth::start();
+    let client = berth.client().await;
+    let reporter = Reporter {
+        controller: "berth-test".into(),
+        instance: None,
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let regarding = ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("ConfigMap".into()),
+        name: Some("settings".into()),
+        namespace: Some("default".into()),
+        ..Default::default()
+    };
+    let event = Event {
+        type_: EventType::Warning,
+        reason: "Tested".into(),
+        note: Some("something to see".into()),
+        action: "Testing".into(),
+        secondary: None,
+    };
+    recorder.publish(&event, &regarding).await.expect("first publish");
+    recorder.publish(&event, &regarding).await.expect("repeat publish");
+    let core: Api<CoreEvent> = Api::namespaced(client, "default");
+    let list = core.list(&ListParams::default()).await.expect("list");
+    let ours: Vec<&CoreEvent> = list
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("Tested"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one event with a series: {ours:?}");
+    let e = ours[0];
+    assert_eq!(e.reporting_component.as_deref(), Some("berth-test"));
+    assert_eq!(e.message.as_deref(), Some("something to see"));
+    assert_eq!(e.series.as_ref().and_then(|s| s.count), Some(2), "{e:?}");
+}
