@@ -535,6 +535,12 @@ fn default_container(c: &mut Value) {
             default_str(f, "apiVersion", "v1");
         }
     });
+    // Go always writes the `resources` struct (`omitempty` does not omit structs), so every
+    // container Kubernetes returns has `resources: {}` at least; templates compared or hashed
+    // by clients (kubectl rollout undo, the Deployment controller) depend on that.
+    if !c.get("resources").is_some_and(Value::is_object) {
+        c.insert("resources".into(), json!({}));
+    }
     if let Some(res) = c.get_mut("resources").and_then(Value::as_object_mut) {
         default_resource_list(res.get_mut("limits"));
         default_resource_list(res.get_mut("requests"));
@@ -1519,8 +1525,7 @@ mod tests {
         obj
     }
 
-    /// What `kubectl get -o yaml` shows for a defaulted pod template's spec, minus the Go
-    /// serialization artifacts (`resources: {}`).
+    /// What `kubectl get -o yaml` shows for a defaulted pod template's spec.
     fn template_spec_reference(image_pull_policy: &str, restart_policy: &str) -> Value {
         json!({
             "containers": [{
@@ -1528,6 +1533,7 @@ mod tests {
                 "image": if image_pull_policy == "Always" { "nginx" } else { "nginx:1.27" },
                 "imagePullPolicy": image_pull_policy,
                 "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                "resources": {},
                 "terminationMessagePath": "/dev/termination-log",
                 "terminationMessagePolicy": "File",
             }],
