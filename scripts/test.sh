@@ -13,14 +13,16 @@ if ! python3 -c 'import kubernetes' 2>/dev/null; then
     || echo "!!!!!! could not install the Python kubernetes client: its test will be SKIPPED !!!!!!" >&2
 fi
 
-# Two cores: keep the test binaries from starting too many servers at once.
+# Two cores: keep the test binaries from starting too many servers at once. The workload tests
+# run real pods: they need root for cgroups and network namespaces (CI runs as root), python3,
+# sh and curl.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-2}"
 cargo build --workspace --all-targets
 
 # The controllers' end-to-end tests run against a live `berth up` (the other end-to-end tests
 # start their own servers).
 data_dir=$(mktemp -d)
-target/debug/berth up --data-dir "$data_dir" --api-addr 127.0.0.1:0 2>"$data_dir/berth.log" &
+target/debug/berth up --data-dir "$data_dir" --api-addr 127.0.0.1:0 --no-node-agent 2>"$data_dir/berth.log" &
 berth_pid=$!
 trap 'kill "$berth_pid" 2>/dev/null; wait "$berth_pid" 2>/dev/null; rm -rf "$data_dir"' EXIT
 for _ in $(seq 1 600); do

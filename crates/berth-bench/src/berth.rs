@@ -40,16 +40,27 @@ pub struct Berth {
 }
 
 impl Berth {
+    /// `berth up` without a node agent: the API benchmarks measure the server, not pods.
     pub async fn start(bin: &Path, tmp_root: &Path) -> anyhow::Result<(Berth, kube::Client)> {
+        Self::start_with(bin, tmp_root, &["--no-node-agent"]).await
+    }
+
+    /// `berth up` with extra arguments.
+    pub async fn start_with(
+        bin: &Path,
+        tmp_root: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<(Berth, kube::Client)> {
         let tmp = Daemon::tempdir(tmp_root, "berth")?;
         let data = tmp.path().join("data");
-        let args = vec![
+        let mut args = vec![
             "up".to_string(),
             "--data-dir".into(),
             data.display().to_string(),
             "--api-addr".into(),
             "127.0.0.1:0".into(),
         ];
+        args.extend(extra.iter().map(|s| s.to_string()));
         let t0 = Instant::now();
         let mut daemon = Daemon::spawn("berth", bin, &args, tmp)?;
         let kubeconfig = data.join("kubeconfig");

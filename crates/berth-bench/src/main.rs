@@ -4,6 +4,7 @@
 //! * `api`: the API server and its store (creates/s, latency at a fixed rate, large lists, watch
 //!   fan-out, memory), with etcd measured in the same run for comparison.
 //! * `kubectl`: `kubectl apply -f` of 500 objects, strategic merge and server-side apply patches.
+//! * `workloads`: idle cost, pod startup, scheduler throughput, CronJob lag and missed runs.
 //!
 //! Everything runs on loopback, is bounded in count and time, and the servers it starts are
 //! stopped when it ends, also on error or Ctrl-C.
@@ -16,6 +17,7 @@ mod kubectl;
 mod kv;
 mod load;
 mod report;
+mod workloads;
 
 use std::path::PathBuf;
 
@@ -43,6 +45,9 @@ enum Command {
     /// kubectl fidelity paths: `kubectl apply -f` of a 500-object manifest (wall time), and
     /// strategic-merge and server-side-apply patch latency.
     Kubectl(kubectl::KubectlArgs),
+    /// Workloads: idle cost, pod startup latency with real processes, scheduler throughput on
+    /// simulated nodes, CronJob lag and missed/duplicate runs.
+    Workloads(workloads::WorkloadsArgs),
 }
 
 /// Options every subcommand takes.
@@ -98,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let (result, common) = match &cli.command {
         Command::Api(args) => (api::run(args, &mut report).await, &args.common),
         Command::Kubectl(args) => (kubectl::run(args, &mut report).await, &args.common),
+        Command::Workloads(args) => (workloads::run(args, &mut report).await, &args.common),
     };
     report.meta("completed", result.is_ok());
     if let Some(path) = &common.json {

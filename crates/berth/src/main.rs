@@ -1,6 +1,8 @@
 //! `berth`: the command-line entry point. Thin by design: each subcommand wires library crates
 //! together.
 
+mod cluster;
+mod scheduler_cmd;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +22,8 @@ struct Cli {
 enum Command {
     /// Start the embedded Kubernetes-compatible cluster (API server and controllers).
     Up(up::UpArgs),
+    /// Ask the scheduler why a pod went where it went.
+    Scheduler(scheduler_cmd::SchedulerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +37,6 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Up(args) => up::run(args),
+        Command::Scheduler(args) => scheduler_cmd::run(args),
     }
 }

@@ -23,6 +23,18 @@ pub struct UpArgs {
     /// How often watch history is compacted (as kube-apiserver's --etcd-compaction-interval).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub compaction_interval: Duration,
+    /// Name of this machine's Node (default: the hostname).
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// Pod CIDR of this machine's node: the bridge takes the first address, pods the rest.
+    #[arg(long, default_value = "10.244.0.0/24")]
+    pub pod_cidr: String,
+    /// Run no node agent on this machine (API server, scheduler and controllers only).
+    #[arg(long)]
+    pub no_node_agent: bool,
+    /// Also register this many simulated nodes (pods on them run without processes, like kwok).
+    #[arg(long, default_value_t = 0)]
+    pub simulated_nodes: usize,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -94,7 +106,19 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
 
     let client = kube::Client::new(server.clone().in_process_service(), "default");
     let (ctl_tx, ctl_rx) = tokio::sync::watch::channel(false);
-    let controllers = tokio::spawn(berth_controllers::run(client, ctl_rx));
+    let components = crate::cluster::start(
+        crate::cluster::ClusterOptions {
+            data_dir: data_dir.clone(),
+            node_name: args.node_name.clone(),
+            pod_cidr: args.pod_cidr.clone(),
+            node_agent: !args.no_node_agent,
+            simulated_nodes: args.simulated_nodes,
+        },
+        &server,
+        client,
+        ctl_rx,
+    )
+    .await?;
 
     // Clients get their kubeconfig only once the server answers.
     let url = format!("https://{host}");
@@ -117,7 +141,7 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     let _ = ctl_tx.send(true);
     server.begin_shutdown();
-    let _ = tokio::time::timeout(Duration::from_secs(5), controllers).await;
+    components.stop().await;
     match tokio::time::timeout(Duration::from_secs(10), serving).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server ended with an error"),

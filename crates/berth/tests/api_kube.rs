@@ -967,8 +967,14 @@ async fn event_recorder_creates_and_updates_series() {
         action: "Testing".into(),
         secondary: None,
     };
-    recorder.publish(&event, &regarding).await.expect("first publish");
-    recorder.publish(&event, &regarding).await.expect("repeat publish");
+    recorder
+        .publish(&event, &regarding)
+        .await
+        .expect("first publish");
+    recorder
+        .publish(&event, &regarding)
+        .await
+        .expect("repeat publish");
     let core: Api<CoreEvent> = Api::namespaced(client, "default");
     let list = core.list(&ListParams::default()).await.expect("list");
     let ours: Vec<&CoreEvent> = list

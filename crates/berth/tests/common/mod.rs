@@ -29,7 +29,29 @@ impl Berth {
         Self::start_with(&[])
     }
 
+    /// `berth up` with the local node agent, on a pod CIDR and node name of its own so that
+    /// several test servers can run their pods side by side.
+    pub fn start_with_node(extra: &[&str]) -> Berth {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        // Spread test processes over 10.244.100-249.0/24; berth's default is 10.244.0.0/24.
+        let octet = 100 + (std::process::id() * 7 + n) % 150;
+        let node = format!("test-node-{octet}");
+        let cidr = format!("10.244.{octet}.0/24");
+        let mut args = vec!["--node-name", node.as_str(), "--pod-cidr", cidr.as_str()];
+        args.extend_from_slice(extra);
+        Self::start_args(&args)
+    }
+
+    /// `berth up` without the local node agent (the API tests need no processes).
     pub fn start_with(extra: &[&str]) -> Berth {
+        let mut args = vec!["--no-node-agent"];
+        args.extend_from_slice(extra);
+        Self::start_args(&args)
+    }
+
+    fn start_args(extra: &[&str]) -> Berth {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
         let mut b = Berth {
@@ -107,6 +129,37 @@ impl Berth {
             .expect("token")
             .trim()
             .to_string()
+    }
+
+    /// Waits until `check` returns Some, polling every 200 ms, or panics after `timeout` with
+    /// `what` and the server log.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = check() {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; berth log tail:\n{}",
+                    tail(&self.log(), 60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// `kubectl get <args> -o json`, parsed.
+    pub fn get_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["get"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "json"]);
+        serde_json::from_str(&self.kubectl_ok(&all)).expect("kubectl json")
     }
 
     pub fn ca_pem(&self) -> Vec<u8> {
@@ -227,6 +280,12 @@ impl Drop for Berth {
             let _ = c.wait();
         }
     }
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 pub fn have_kubectl() -> bool {

@@ -1,0 +1,191 @@
+//! The in-process components of the embedded cluster around the API server: controllers,
+//! workload controllers, scheduler, this machine's node agent and simulated nodes. Each is a
+//! client of the API (through the in-process transport) and stops when the shutdown signal turns.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use berth_apimachinery::status::ApiError;
+use berth_apiserver::ApiServer;
+use berth_apiserver::debug::DebugSource;
+use berth_apiserver::podlogs::{LogStream, PodLogRequest, PodLogSource};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub struct ClusterOptions {
+    pub data_dir: PathBuf,
+    pub node_name: Option<String>,
+    pub pod_cidr: String,
+    pub node_agent: bool,
+    pub simulated_nodes: usize,
+}
+
+/// The running components; [`Components::stop`] waits for them after shutdown was signalled.
+pub struct Components {
+    control_plane: JoinSet<()>,
+    node_agent: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How long the node agent may take to stop its pods when Berth stops.
+const NODE_AGENT_STOP_TIMEOUT: Duration = Duration::from_secs(40);
+
+impl Components {
+    pub async fn stop(mut self) {
+        if let Some(agent) = self.node_agent.take()
+            && tokio::time::timeout(NODE_AGENT_STOP_TIMEOUT, agent)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the node agent did not stop its pods in time");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while self.control_plane.join_next().await.is_some() {}
+        })
+        .await;
+    }
+}
+
+pub async fn start(
+    options: ClusterOptions,
+    server: &Arc<ApiServer>,
+    client: kube::Client,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Components> {
+    let mut control_plane = JoinSet::new();
+    control_plane.spawn(berth_controllers::run(client.clone(), shutdown.clone()));
+    control_plane.spawn(berth_workloads::run(client.clone(), shutdown.clone()));
+
+    let scheduler = berth_scheduler::Scheduler::new(
+        client.clone(),
+        berth_scheduler::SchedulerConfig::default(),
+    );
+    server.add_debug_endpoint(
+        "scheduler",
+        Arc::new(SchedulerDecisions(scheduler.decisions())),
+    );
+    control_plane.spawn(scheduler.run(shutdown.clone()));
+
+    let simulated_prefix = berth_simnode::SimulatedNodesConfig::default().name_prefix;
+    if options.simulated_nodes > 0 {
+        let config = berth_simnode::SimulatedNodesConfig {
+            count: options.simulated_nodes,
+            ..Default::default()
+        };
+        control_plane.spawn(
+            berth_simnode::SimulatedNodes::new(client.clone(), config).run(shutdown.clone()),
+        );
+    }
+
+    let mut node_agent = None;
+    let mut logs = None;
+    if options.node_agent {
+        let node_name = match options.node_name {
+            Some(n) => n,
+            None => hostname()?,
+        };
+
+        let mut config = berth_node::NodeAgentConfig::new(node_name, options.data_dir.join("node"));
+        // Names of host-wide things (bridge, network namespaces, cgroups) follow the pod CIDR,
+        // so two Berths on different CIDRs never touch each other's pods.
+        let instance = instance_name(&options.pod_cidr)?;
+        config.pod_cidr = options.pod_cidr.clone();
+        config.netns_prefix = format!("{instance}-");
+        config.cgroup_parent = instance.clone();
+        config.bridge_name = instance;
+        // Pods reach the API server through the `kubernetes` Service, as on Kubernetes.
+        config.api_server_host = "10.96.0.1".into();
+        config.api_server_port = 443;
+        let agent = berth_node::NodeAgent::new(client.clone(), config)
+            .await
+            .context("cannot start the node agent")?;
+        logs = Some(agent.logs());
+        node_agent = Some(tokio::spawn(agent.run(shutdown.clone())));
+    }
+    server.set_pod_log_source(Arc::new(NodeLogs {
+        local: logs,
+        simulated_prefix,
+    }));
+    Ok(Components {
+        control_plane,
+        node_agent,
+    })
+}
+
+/// `berth<third octet>` for a /24 pod CIDR (`berth0` for the default 10.244.0.0/24): short
+/// enough for an interface name (15 bytes).
+fn instance_name(pod_cidr: &str) -> anyhow::Result<String> {
+    let (addr, _) = pod_cidr
+        .split_once('/')
+        .with_context(|| format!("pod CIDR {pod_cidr:?} is not ADDRESS/PREFIX"))?;
+    let ip: std::net::Ipv4Addr = addr
+        .parse()
+        .with_context(|| format!("pod CIDR {pod_cidr:?} is not an IPv4 CIDR"))?;
+    Ok(format!("berth{}", ip.octets()[2]))
+}
+
+fn hostname() -> anyhow::Result<String> {
+    let name = nix::unistd::gethostname()
+        .context("cannot read the hostname")?
+        .to_string_lossy()
+        .to_lowercase();
+    Ok(name)
+}
+
+/// `pods/log` for the nodes this process runs.
+struct NodeLogs {
+    local: Option<berth_node::LogReader>,
+    simulated_prefix: String,
+}
+
+impl PodLogSource for NodeLogs {
+    fn open(
+        &self,
+        request: PodLogRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<LogStream, ApiError>> + Send + '_>> {
+        Box::pin(async move {
+            if request.node.starts_with(&self.simulated_prefix) {
+                return Err(ApiError::bad_request(format!(
+                    "pod {} runs on the simulated node {}: it has no processes and no logs",
+                    request.pod, request.node
+                )));
+            }
+            match &self.local {
+                Some(reader) => {
+                    reader
+                        .open(berth_node::LogRequest {
+                            namespace: request.namespace,
+                            pod: request.pod,
+                            pod_uid: request.pod_uid,
+                            container: request.container,
+                            follow: request.follow,
+                            previous: request.previous,
+                            timestamps: request.timestamps,
+                            tail_lines: request.tail_lines,
+                            limit_bytes: request.limit_bytes,
+                            since: request.since,
+                        })
+                        .await
+                }
+                None => Err(ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    format!("no node agent serves logs for node {:?}", request.node),
+                )),
+            }
+        })
+    }
+}
+
+/// `/debug/berth/scheduler/pods/<namespace>/<name>`: the scheduler's last decision for a pod.
+struct SchedulerDecisions(Arc<berth_scheduler::DecisionLog>);
+
+impl DebugSource for SchedulerDecisions {
+    fn get(&self, path: &str) -> Option<serde_json::Value> {
+        let mut parts = path.strip_prefix("pods/")?.splitn(2, '/');
+        let (namespace, name) = (parts.next()?, parts.next()?);
+        serde_json::to_value(self.0.get(namespace, name)?).ok()
+    }
+}
