@@ -10,6 +10,7 @@
 //! the [`berth_store::Store`] trait. [`registry`] knows which resources are served, including
 //! those of CustomResourceDefinitions, which are installed and removed at run time.
 
+pub mod admission;
 pub mod apply;
 pub mod auth;
 pub mod body;

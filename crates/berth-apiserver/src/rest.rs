@@ -314,6 +314,7 @@ impl ApiServer {
         let validation = opts.field_validation.unwrap_or(FieldValidation::Strict);
         let (mut obj, warnings) = decode(served, body, validation)?;
         self.prepare_create(served, namespace, &mut obj)?;
+        self.admit_create_mutating(served, &mut obj).await?;
         let name = object::name(&obj).unwrap_or_default().to_string();
         let errs = validate(served, &obj, None, UpdateScope::Main);
         if !errs.is_empty() {
@@ -322,6 +323,8 @@ impl ApiServer {
         if let Some(ns) = namespace.filter(|_| served.info.namespaced) {
             self.admit_namespace(ns).await?;
         }
+        self.admit_create_validating(served, &obj, opts.dry_run)
+            .await?;
         self.admit_create(served, &mut obj).await?;
         if opts.dry_run {
             return Ok(Written {

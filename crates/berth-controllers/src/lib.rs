@@ -7,47 +7,101 @@
 //!   removes the `kubernetes` finalizer so the API server can delete the namespace.
 //! - [`serviceaccount::ServiceAccountController`]: the `default` ServiceAccount in every active
 //!   namespace.
+//! - [`endpoints::EndpointsController`] and [`endpointslice::EndpointSliceController`]: the
+//!   Endpoints and EndpointSlices of Services with selectors.
+//! - [`nodelifecycle::NodeLifecycleController`]: nodes whose kubelet went silent become
+//!   Unknown and tainted; the taint eviction manager deletes their pods after their tolerations.
+//! - [`resourcequota::ResourceQuotaController`]: ResourceQuota `status.hard` and `status.used`.
+//! - [`disruption::DisruptionController`]: PodDisruptionBudget status.
+//! - [`hpa::HpaController`]: HorizontalPodAutoscalers with CPU utilization targets, reading pod
+//!   CPU usage from a [`hpa::PodMetricsSource`].
 //!
 //! [`run`] (or [`ControllerManager::run`]) runs all of them until shutdown. Each controller
 //! logs its errors and retries with backoff; none of them returns early or panics on data from
 //! the server.
 
 pub mod discovery;
+pub mod disruption;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod error;
 pub mod gc;
+pub mod hpa;
 pub mod namespace;
+pub mod nodelifecycle;
+pub mod resourcequota;
 pub mod serviceaccount;
 
+mod events;
+mod informer;
+mod podutil;
 mod queue;
+mod quotausage;
 mod task;
+mod triggertime;
+
+use std::sync::Arc;
 
 use kube::Client;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use disruption::DisruptionController;
+pub use endpoints::EndpointsController;
+pub use endpointslice::{EndpointSliceConfig, EndpointSliceController};
 pub use error::Error;
 pub use gc::GarbageCollector;
+pub use hpa::{HpaConfig, HpaController, PodMetricsSource};
 pub use namespace::NamespaceController;
+pub use nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
+pub use resourcequota::{ResourceQuotaConfig, ResourceQuotaController};
 pub use serviceaccount::ServiceAccountController;
 
 /// Runs every controller of this crate against one API server.
 pub struct ControllerManager {
     client: Client,
+    node_lifecycle: NodeLifecycleConfig,
+    pod_metrics: Arc<dyn PodMetricsSource>,
 }
 
 impl ControllerManager {
     pub fn new(client: Client) -> Self {
-        ControllerManager { client }
+        ControllerManager {
+            client,
+            node_lifecycle: NodeLifecycleConfig::default(),
+            pod_metrics: Arc::new(hpa::NoMetrics),
+        }
     }
 
-    /// Runs the garbage collector, the namespace controller and the service account controller
-    /// until `shutdown` turns true (or its sender is dropped); returns once they have stopped.
-    /// Dropping the returned future stops them too.
+    /// Where the horizontal pod autoscaler reads pods' CPU usage (without it, autoscalers
+    /// report that they receive no metrics).
+    pub fn with_pod_metrics(mut self, metrics: Arc<dyn PodMetricsSource>) -> Self {
+        self.pod_metrics = metrics;
+        self
+    }
+
+    /// Replaces the node lifecycle controller's settings (grace periods, eviction rates).
+    pub fn with_node_lifecycle_config(mut self, config: NodeLifecycleConfig) -> Self {
+        self.node_lifecycle = config;
+        self
+    }
+
+    /// Runs every controller until `shutdown` turns true (or its sender is dropped); returns
+    /// once they have stopped. Dropping the returned future stops them too.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let mut controllers = JoinSet::new();
         controllers.spawn(GarbageCollector::new(self.client.clone()).run(shutdown.clone()));
         controllers.spawn(NamespaceController::new(self.client.clone()).run(shutdown.clone()));
-        controllers.spawn(ServiceAccountController::new(self.client).run(shutdown));
+        controllers.spawn(ServiceAccountController::new(self.client.clone()).run(shutdown.clone()));
+        controllers.spawn(EndpointsController::new(self.client.clone()).run(shutdown.clone()));
+        controllers.spawn(EndpointSliceController::new(self.client.clone()).run(shutdown.clone()));
+        controllers.spawn(
+            NodeLifecycleController::with_config(self.client.clone(), self.node_lifecycle)
+                .run(shutdown.clone()),
+        );
+        controllers.spawn(ResourceQuotaController::new(self.client.clone()).run(shutdown.clone()));
+        controllers.spawn(DisruptionController::new(self.client.clone()).run(shutdown.clone()));
+        controllers.spawn(HpaController::new(self.client, self.pod_metrics).run(shutdown));
         while let Some(result) = controllers.join_next().await {
             if let Err(e) = result
                 && e.is_panic()

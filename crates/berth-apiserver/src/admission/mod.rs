@@ -1,0 +1,187 @@
+//! Admission plugins of Kubernetes that need server state, run by [`crate::rest`] on create:
+//!
+//! - mutating, after defaulting and before validation: `DefaultTolerationSeconds`
+//!   ([`tolerations`]) and the defaulting half of `LimitRanger` ([`limitranger`]);
+//! - validating, after validation and just before storage: the checks of `LimitRanger`, then
+//!   `ResourceQuota` ([`quota`]), which also charges the new object to the namespace's quotas
+//!   (`status.used`, written with optimistic concurrency, so concurrent creates cannot both
+//!   take the last unit).
+//!
+//! Refusals are 403 Forbidden with upstream's messages (`pods "x" is forbidden: ...`).
+
+pub mod limitranger;
+pub mod quota;
+pub mod resources;
+pub mod tolerations;
+
+use std::collections::HashSet;
+
+use berth_apimachinery::status::{ApiError, group_resource};
+use serde_json::{Value, json};
+
+use crate::object;
+use crate::registry::Served;
+use crate::rest::{UpdateScope, WriteOptions, from_storage, map_store_error, qos_class};
+use crate::server::ApiServer;
+
+/// Attempts at charging quotas when their status keeps changing underneath.
+const QUOTA_RETRIES: usize = 10;
+
+fn is_pods(served: &Served) -> bool {
+    !served.is_custom() && served.info.group.is_empty() && served.info.resource == "pods"
+}
+
+/// `admission.NewForbidden`: `<resource> "<name>" is forbidden: <message>`.
+fn forbidden(served: &Served, name: &str, message: &str) -> ApiError {
+    let (group, resource) = (&served.info.group, &served.info.resource);
+    let mut details = json!({"name": name, "kind": resource});
+    if !group.is_empty() {
+        details["group"] = json!(group);
+    }
+    ApiError::forbidden(format!(
+        "{} \"{name}\" is forbidden: {message}",
+        group_resource(group, resource)
+    ))
+    .with_details(details)
+}
+
+impl ApiServer {
+    /// Mutating admission of a new object (after defaulting, before validation).
+    pub(crate) async fn admit_create_mutating(
+        &self,
+        served: &Served,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        if !is_pods(served) {
+            return Ok(());
+        }
+        let Some(ns) = object::meta_str(obj, "namespace").map(str::to_string) else {
+            return Ok(());
+        };
+        tolerations::admit(obj);
+        let ranges = self.list_core("limitranges", &ns).await?;
+        limitranger::mutate(obj, &ranges);
+        // The QoS class depends on the resources just defaulted.
+        let qos = qos_class(obj);
+        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+            status.insert("qosClass".into(), json!(qos));
+        }
+        Ok(())
+    }
+
+    /// Validating admission of a new object (after validation, before storage). Charges the
+    /// namespace's quotas unless `dry_run`.
+    pub(crate) async fn admit_create_validating(
+        &self,
+        served: &Served,
+        obj: &Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        if !served.info.namespaced {
+            return Ok(());
+        }
+        let Some(ns) = object::meta_str(obj, "namespace") else {
+            return Ok(());
+        };
+        let name = object::name(obj).unwrap_or_default();
+        if is_pods(served) {
+            let ranges = self.list_core("limitranges", ns).await?;
+            let errors = limitranger::validate(obj, &ranges);
+            if !errors.is_empty() {
+                return Err(forbidden(served, name, &limitranger::aggregate(&errors)));
+            }
+        }
+        self.charge_quotas(served, ns, obj, dry_run).await
+    }
+
+    async fn charge_quotas(
+        &self,
+        served: &Served,
+        ns: &str,
+        obj: &Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let Some(quota_served) = self.registry.get("", "v1", "resourcequotas") else {
+            return Ok(());
+        };
+        let name = object::name(obj).unwrap_or_default();
+        let (group, resource) = (served.info.group.as_str(), served.info.resource.as_str());
+        // Quotas already charged in an earlier attempt (by uid).
+        let mut done: HashSet<String> = HashSet::new();
+        for _ in 0..QUOTA_RETRIES {
+            let quotas: Vec<Value> = self
+                .list_core("resourcequotas", ns)
+                .await?
+                .into_iter()
+                .filter(|q| !done.contains(object::uid(q).unwrap_or_default()))
+                .collect();
+            if quotas.is_empty() {
+                return Ok(());
+            }
+            let charged = quota::evaluate(&quotas, group, resource, obj)
+                .map_err(|m| forbidden(served, name, &m))?;
+            if dry_run {
+                return Ok(());
+            }
+            let mut retry = false;
+            for (i, used) in charged {
+                let quota = &quotas[i];
+                let quota_name = object::name(quota).unwrap_or_default().to_string();
+                let mut desired = quota.clone();
+                if let Some(m) = desired.as_object_mut() {
+                    let status = m.entry("status").or_insert_with(|| json!({}));
+                    status["used"] = resources::to_json(&used);
+                }
+                // The resourceVersion read is a precondition: a concurrent charge conflicts.
+                let result = self
+                    .update_object(
+                        &quota_served,
+                        Some(ns),
+                        &quota_name,
+                        UpdateScope::Status,
+                        &WriteOptions::default(),
+                        |_| Ok(desired.clone()),
+                    )
+                    .await;
+                match result {
+                    Ok(_) => {
+                        done.insert(object::uid(quota).unwrap_or_default().to_string());
+                    }
+                    Err(e) if e.code == 409 || e.code == 404 => {
+                        retry = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !retry {
+                return Ok(());
+            }
+        }
+        Err(ApiError::conflict(
+            group,
+            resource,
+            name,
+            "Operation cannot be fulfilled: resource quotas kept changing, please try again",
+        ))
+    }
+
+    /// The objects of a core v1 resource in one namespace.
+    async fn list_core(&self, resource: &str, ns: &str) -> Result<Vec<Value>, ApiError> {
+        let Some(served) = self.registry.get("", "v1", resource) else {
+            return Ok(Vec::new());
+        };
+        let list = self
+            .store
+            .list(berth_store::ListRequest {
+                prefix: served.list_prefix(Some(ns)),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| map_store_error(&served, "", e))?;
+        list.items
+            .iter()
+            .map(|kv| from_storage(&served, kv))
+            .collect()
+    }
+}
