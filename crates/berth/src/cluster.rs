@@ -55,8 +55,6 @@ pub async fn start(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Components> {
     let mut control_plane = JoinSet::new();
-    control_plane.spawn(berth_controllers::run(client.clone(), shutdown.clone()));
-    control_plane.spawn(berth_workloads::run(client.clone(), shutdown.clone()));
 
     let scheduler = berth_scheduler::Scheduler::new(
         client.clone(),
@@ -81,6 +79,7 @@ pub async fn start(
 
     let mut node_agent = None;
     let mut logs = None;
+    let mut usage = None;
     if options.node_agent {
         let node_name = match options.node_name {
             Some(n) => n,
@@ -102,8 +101,15 @@ pub async fn start(
             .await
             .context("cannot start the node agent")?;
         logs = Some(agent.logs());
+        usage = Some(agent.usage_source());
         node_agent = Some(tokio::spawn(agent.run(shutdown.clone())));
     }
+    let mut controllers = berth_controllers::ControllerManager::new(client.clone());
+    if let Some(usage) = usage {
+        controllers = controllers.with_pod_metrics(Arc::new(NodeCpuUsage(usage)));
+    }
+    control_plane.spawn(controllers.run(shutdown.clone()));
+    control_plane.spawn(berth_workloads::run(client.clone(), shutdown.clone()));
     server.set_pod_log_source(Arc::new(NodeLogs {
         local: logs,
         simulated_prefix,
@@ -176,6 +182,19 @@ impl PodLogSource for NodeLogs {
                 )),
             }
         })
+    }
+}
+
+/// Pod CPU usage for the HorizontalPodAutoscaler, from the node agent's cgroups.
+struct NodeCpuUsage(berth_node::UsageSource);
+
+impl berth_controllers::PodMetricsSource for NodeCpuUsage {
+    fn cpu_usage_millicores(&self, namespace: &str, pod: &str) -> Option<u64> {
+        self.0
+            .usage()
+            .into_iter()
+            .find(|u| u.namespace == namespace && u.name == pod)
+            .map(|u| u.cpu_millicores)
     }
 }
 

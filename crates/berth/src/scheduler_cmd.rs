@@ -114,6 +114,7 @@ fn render(d: &Value) -> String {
     {
         out.push_str("\nRejected nodes by reason:\n");
         for (reason, count) in counts {
+            let count = count.as_u64().unwrap_or(0);
             out.push_str(&format!("  {count:>5}  {reason}\n"));
         }
     }
@@ -125,9 +126,10 @@ fn render(d: &Value) -> String {
             .map(|ps| ps.iter().map(|p| s(&p["plugin"])).collect())
             .unwrap_or_default();
         out.push_str("\nScored nodes (best first; each plugin's normalized score x weight):\n");
+        let widths: Vec<usize> = plugins.iter().map(|p| p.len().max(7)).collect();
         let mut header = format!("  {:<28} {:>6}", "NODE", "TOTAL");
         for p in &plugins {
-            header.push_str(&format!(" {p:>14}"));
+            header.push_str(&format!("  {p}"));
         }
         out.push_str(&header);
         out.push('\n');
@@ -137,15 +139,14 @@ fn render(d: &Value) -> String {
                 s(&node["node"]),
                 node["total"].as_i64().unwrap_or(0)
             );
-            for p in node["scores"].as_array().into_iter().flatten() {
-                line.push_str(&format!(
-                    " {:>14}",
-                    format!(
-                        "{}x{}",
-                        p["normalized"].as_i64().unwrap_or(0),
-                        p["weight"].as_i64().unwrap_or(0)
-                    )
-                ));
+            for (i, p) in node["scores"].as_array().into_iter().flatten().enumerate() {
+                let cell = format!(
+                    "{}x{}",
+                    p["normalized"].as_i64().unwrap_or(0),
+                    p["weight"].as_i64().unwrap_or(0)
+                );
+                let width = widths.get(i).copied().unwrap_or(7);
+                line.push_str(&format!("  {cell:>width$}"));
             }
             out.push_str(&line);
             out.push('\n');
