@@ -99,7 +99,7 @@ pub enum Shape {
     Table(crate::table::IncludeObject),
 }
 
-fn response_shape(headers: &HeaderMap, q: &Query) -> Result<Shape, ApiError> {
+pub(crate) fn response_shape(headers: &HeaderMap, q: &Query) -> Result<Shape, ApiError> {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -306,7 +306,10 @@ async fn route(
         {
             let version = aggregated.unwrap_or("v2");
             let legacy = matches!(api_path, ApiPath::LegacyRoot);
-            let body = discovery::aggregated(&s.registry, legacy, version);
+            let mut body = discovery::aggregated(&s.registry, legacy, version);
+            if !legacy && s.resource_metrics.get().is_some() {
+                crate::metrics::add_to_aggregated(&mut body);
+            }
             let mut resp = json_response(StatusCode::OK, &body, &[]);
             let ct = if version == "v2" {
                 discovery::AGGREGATED_V2
@@ -320,7 +323,32 @@ async fn route(
             Ok(resp)
         }
         ApiPath::LegacyRoot => discovery_get(Some(discovery::api_versions(&s.advertise))),
-        ApiPath::GroupsRoot => discovery_get(Some(discovery::api_group_list(&s.registry))),
+        ApiPath::GroupsRoot => {
+            let mut list = discovery::api_group_list(&s.registry);
+            if s.resource_metrics.get().is_some() {
+                crate::metrics::add_to_group_list(&mut list);
+            }
+            discovery_get(Some(list))
+        }
+        // `metrics.k8s.io` is served only while a usage source is plugged in.
+        ApiPath::Group { group }
+            if group == crate::metrics::GROUP && s.resource_metrics.get().is_some() =>
+        {
+            discovery_get(Some(crate::metrics::api_group()))
+        }
+        ApiPath::GroupVersion { group, version }
+            if group == crate::metrics::GROUP && s.resource_metrics.get().is_some() =>
+        {
+            discovery_get(
+                (version == crate::metrics::VERSION).then(crate::metrics::api_resource_list),
+            )
+        }
+        ApiPath::Resource(rp) if rp.group == crate::metrics::GROUP => {
+            match s.resource_metrics.get() {
+                Some(source) => crate::metrics::handle(s, source, method, &rp, headers, q).await,
+                None => Err(not_found()),
+            }
+        }
         ApiPath::Group { group } => discovery_get(discovery::api_group(&s.registry, &group)),
         ApiPath::GroupVersion { group, version } => {
             discovery_get(discovery::api_resource_list(&s.registry, &group, &version))

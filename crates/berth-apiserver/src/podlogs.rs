@@ -144,7 +144,12 @@ pub fn request_for(pod: &Value, q: &Query) -> Result<PodLogRequest, ApiError> {
     let ephemeral = names("/spec/ephemeralContainers");
     let container = match q.get("container").filter(|c| !c.is_empty()) {
         Some(c) => {
-            if !containers.iter().chain(&init).chain(&ephemeral).any(|n| n == c) {
+            if !containers
+                .iter()
+                .chain(&init)
+                .chain(&ephemeral)
+                .any(|n| n == c)
+            {
                 return Err(ApiError::bad_request(format!(
                     "container {c} is not valid for pod {name}"
                 )));
@@ -158,7 +163,10 @@ pub fn request_for(pod: &Value, q: &Query) -> Result<PodLogRequest, ApiError> {
                 containers.join(" ")
             );
             if !init.is_empty() {
-                msg.push_str(&format!(" or one of the init containers: [{}]", init.join(" ")));
+                msg.push_str(&format!(
+                    " or one of the init containers: [{}]",
+                    init.join(" ")
+                ));
             }
             return Err(ApiError::bad_request(msg));
         }

@@ -62,6 +62,8 @@ pub struct ApiServer {
     internal_token: String,
     /// Where `pods/log` reads from; set once by whoever runs the node agents.
     pub(crate) pod_logs: OnceLock<Arc<dyn crate::podlogs::PodLogSource>>,
+    /// Where `metrics.k8s.io` reads usage; the group is served only once this is set.
+    pub(crate) resource_metrics: OnceLock<Arc<dyn crate::metrics::ResourceMetricsSource>>,
     /// Read-only debug views of in-process components under `/debug/berth/`.
     pub(crate) debug: crate::debug::DebugEndpoints,
 }
@@ -100,6 +102,7 @@ impl ApiServer {
             openapi: crate::openapi::OpenApi::new(),
             internal_token,
             pod_logs: OnceLock::new(),
+            resource_metrics: OnceLock::new(),
             debug: Default::default(),
         }))
     }
@@ -149,12 +152,16 @@ impl ApiServer {
         let _ = self.pod_logs.set(source);
     }
 
-    /// Serves `source` under `/debug/berth/<component>/...` to authenticated users.
-    pub fn add_debug_endpoint(
+    /// Plugs in the node agents' usage for `metrics.k8s.io` (once; later calls are ignored).
+    pub fn set_resource_metrics_source(
         &self,
-        component: &str,
-        source: Arc<dyn crate::debug::DebugSource>,
+        source: Arc<dyn crate::metrics::ResourceMetricsSource>,
     ) {
+        let _ = self.resource_metrics.set(source);
+    }
+
+    /// Serves `source` under `/debug/berth/<component>/...` to authenticated users.
+    pub fn add_debug_endpoint(&self, component: &str, source: Arc<dyn crate::debug::DebugSource>) {
         self.debug.add(component, source);
     }
 

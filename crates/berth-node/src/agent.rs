@@ -10,7 +10,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::Api;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::watcher;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -18,13 +17,15 @@ use tokio::task::JoinHandle;
 use crate::cgroup::{Cgroups, PodCgroup};
 use crate::config::NodeAgentConfig;
 use crate::error::NodeError;
+use crate::events::KubeletRecorder;
 use crate::logs::{LogReader, LogRegistry, Rotation};
 use crate::machine::{self, MachineInfo};
+use crate::metrics::ResourceMetrics;
 use crate::network::Network;
 use crate::node;
 use crate::pod::PodWorker;
 use crate::spawner::Spawner;
-use crate::usage::{PodUsage, UsageTracker};
+use crate::usage::{PodSample, PodUsage, UsageTracker};
 
 /// Everything the agent's tasks share.
 pub struct AgentContext {
@@ -35,7 +36,7 @@ pub struct AgentContext {
     pub network: Network,
     pub spawner: Spawner,
     pub logs: LogRegistry,
-    pub recorder: Recorder,
+    pub recorder: KubeletRecorder,
     usage: Mutex<HashMap<String, UsageTracker>>,
 }
 
@@ -74,11 +75,34 @@ impl AgentContext {
         }
     }
 
+    /// Records which of a pod's containers run now (the metrics API reports usage per
+    /// container).
+    pub fn set_running_containers(&self, uid: &str, containers: Vec<String>) {
+        if let Some(t) = self
+            .usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(uid)
+        {
+            t.set_containers(containers);
+        }
+    }
+
     pub fn untrack_pod(&self, uid: &str) {
         self.usage
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(uid);
+    }
+
+    pub(crate) fn samples(&self) -> Vec<PodSample> {
+        let now = Instant::now();
+        self.usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values_mut()
+            .map(|t| t.sample_full(now))
+            .collect()
     }
 
     pub fn usage(&self) -> Vec<PodUsage> {
@@ -123,13 +147,7 @@ impl NodeAgent {
         .await;
         let spawner =
             Spawner::start().map_err(|e| NodeError::io("starting the spawner thread", e))?;
-        let recorder = Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: "kubelet".into(),
-                instance: Some(config.node_name.clone()),
-            },
-        );
+        let recorder = KubeletRecorder::new(client.clone(), config.node_name.clone());
         Ok(NodeAgent {
             ctx: Arc::new(AgentContext {
                 client,
@@ -158,6 +176,11 @@ impl NodeAgent {
         UsageSource {
             ctx: self.ctx.clone(),
         }
+    }
+
+    /// Per-container and node usage shaped for the resource metrics API (`metrics.k8s.io`).
+    pub fn resource_metrics(&self) -> ResourceMetrics {
+        ResourceMetrics::new(self.usage_source(), self.ctx.config.node_name.clone())
     }
 
     /// CPU (millicores over the last window) and memory working set of each running pod.
@@ -303,5 +326,9 @@ pub struct UsageSource {
 impl UsageSource {
     pub fn usage(&self) -> Vec<PodUsage> {
         self.ctx.usage()
+    }
+
+    pub(crate) fn samples(&self) -> Vec<PodSample> {
+        self.ctx.samples()
     }
 }

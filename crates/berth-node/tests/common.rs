@@ -22,6 +22,7 @@ pub struct Harness {
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
     pub usage: berth_node::UsageSource,
+    pub metrics: std::sync::Arc<berth_node::ResourceMetrics>,
 }
 
 impl Harness {
@@ -48,6 +49,7 @@ impl Harness {
         let agent = NodeAgent::new(client.clone(), config).await.unwrap();
         let logs = agent.logs();
         let usage = agent.usage_source();
+        let metrics = std::sync::Arc::new(agent.resource_metrics());
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(agent.run(rx));
         Harness {
@@ -60,6 +62,7 @@ impl Harness {
             shutdown,
             task: Some(task),
             usage,
+            metrics,
         }
     }
 

@@ -11,6 +11,9 @@ use anyhow::Context;
 use berth_apimachinery::status::ApiError;
 use berth_apiserver::ApiServer;
 use berth_apiserver::debug::DebugSource;
+use berth_apiserver::metrics::{
+    ContainerMetricsSample, NodeMetricsSample, PodMetricsSample, ResourceMetricsSource,
+};
 use berth_apiserver::podlogs::{LogStream, PodLogRequest, PodLogSource};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -102,6 +105,9 @@ pub async fn start(
             .context("cannot start the node agent")?;
         logs = Some(agent.logs());
         usage = Some(agent.usage_source());
+        // `kubectl top`: the metrics.k8s.io group is served only when a node reports usage, as
+        // Kubernetes serves it only with metrics-server.
+        server.set_resource_metrics_source(Arc::new(NodeResourceMetrics(agent.resource_metrics())));
         node_agent = Some(tokio::spawn(agent.run(shutdown.clone())));
     }
     let mut controllers = berth_controllers::ControllerManager::new(client.clone());
@@ -182,6 +188,47 @@ impl PodLogSource for NodeLogs {
                 )),
             }
         })
+    }
+}
+
+/// The node agent's cgroup usage in the shape of `metrics.k8s.io`.
+struct NodeResourceMetrics(berth_node::ResourceMetrics);
+
+impl ResourceMetricsSource for NodeResourceMetrics {
+    fn pods(&self) -> Vec<PodMetricsSample> {
+        self.0
+            .pods()
+            .into_iter()
+            .map(|p| PodMetricsSample {
+                namespace: p.namespace,
+                name: p.name,
+                containers: p
+                    .containers
+                    .into_iter()
+                    .map(|c| ContainerMetricsSample {
+                        name: c.name,
+                        cpu_nanocores: c.cpu_nanocores,
+                        memory_working_set_bytes: c.memory_working_set_bytes,
+                    })
+                    .collect(),
+                timestamp: p.timestamp,
+                window: p.window,
+            })
+            .collect()
+    }
+
+    fn nodes(&self) -> Vec<NodeMetricsSample> {
+        self.0
+            .nodes()
+            .into_iter()
+            .map(|n| NodeMetricsSample {
+                name: n.name,
+                cpu_nanocores: n.cpu_nanocores,
+                memory_working_set_bytes: n.memory_working_set_bytes,
+                timestamp: n.timestamp,
+                window: n.window,
+            })
+            .collect()
     }
 }
 

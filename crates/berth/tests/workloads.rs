@@ -203,6 +203,28 @@ fn deployment_rolls_out_serves_and_rolls_back() {
     berth.wait_for("1 pod left", LONG, || {
         (pods(&berth, "app=web").len() == 1).then_some(())
     });
+
+    // Paused: a template change makes no new ReplicaSet until resumed.
+    let rs_count = || {
+        berth.get_json(&["replicasets", "-l", "app=web"])["items"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    };
+    berth.kubectl_ok(&["rollout", "pause", "deployment/web"]);
+    berth.kubectl_ok(&["set", "env", "deployment/web", "GREETING=hello"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(rs_count(), 2, "no rollout while paused");
+    berth.kubectl_ok(&["rollout", "resume", "deployment/web"]);
+    berth.kubectl_ok(&["rollout", "status", "deployment/web", "--timeout=180s"]);
+    assert_eq!(rs_count(), 3, "resumed: the new template rolled out");
+    berth.kubectl_ok(&["rollout", "restart", "deployment/web"]);
+    berth.kubectl_ok(&["rollout", "status", "deployment/web", "--timeout=180s"]);
+    let deploy = berth.get_json(&["deployment", "web"]);
+    assert_eq!(
+        deploy["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "5",
+        "restart made a new revision"
+    );
 }
 
 /// Reads `kubectl get -w --output-watch-events -o json` and returns the smallest number of
@@ -600,4 +622,50 @@ spec:
     for f in &pidfiles {
         berth.wait_for("the pods to run again after restart", LONG, || read_pid(f));
     }
+}
+
+/// `kubectl top pod` and `kubectl top node` read the node agent's cgroup usage through
+/// metrics.k8s.io.
+#[test]
+fn top_shows_cgroup_usage() {
+    require_kubectl!();
+    let berth = Berth::start_with_node(&[]);
+    apply(
+        &berth,
+        r#"apiVersion: v1
+kind: Pod
+metadata: {name: busy}
+spec:
+  containers:
+  - name: spin
+    image: busybox
+    command: ["sh", "-c", "while :; do :; done"]
+    resources:
+      limits: {cpu: 200m, memory: 32Mi}
+"#,
+    );
+    berth.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/busy",
+        "--timeout=180s",
+    ]);
+    let millicores = berth.wait_for("kubectl top pod to report busy", LONG, || {
+        let out = berth.kubectl(&["top", "pod", "busy", "--no-headers"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let cpu = text
+            .split_whitespace()
+            .nth(1)?
+            .strip_suffix('m')?
+            .parse::<u64>()
+            .ok()?;
+        (cpu > 50).then_some(cpu)
+    });
+    // The CFS quota caps the loop at 200m (some slack for the sampling window).
+    assert!(
+        millicores <= 260,
+        "limits.cpu 200m enforced, saw {millicores}m"
+    );
+    let nodes = berth.kubectl_ok(&["top", "node", "--no-headers"]);
+    assert!(nodes.starts_with("test-node-"), "{nodes}");
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::events::EventType;
 use k8s_openapi::api::core::v1::{Container, LifecycleHandler};
-use kube::runtime::events::EventType;
 use tokio::sync::watch;
 
 use super::{
@@ -379,17 +379,24 @@ impl PodWorker {
                 )
                 .await
         {
+            // Kubelet keeps the hook's output out of the event (it may hold secrets).
+            tracing::warn!(pod = %self.name, container = %spec.name, error = %msg, "postStart hook failed");
             self.container_event(
                 &spec.name,
                 init,
                 EventType::Warning,
                 "FailedPostStartHook",
-                msg.clone(),
+                "PostStartHook failed".into(),
             )
             .await;
             let name = spec.name.clone();
-            self.stop_container(&name, self.grace_seconds(), Some("Error".into()))
-                .await;
+            self.stop_container(
+                &name,
+                self.grace_seconds(),
+                Some("Error".into()),
+                Some("FailedPostStartHook".into()),
+            )
+            .await;
             return Ok(());
         }
         self.start_probers(&spec.name, slot_restart, true);
@@ -491,11 +498,14 @@ impl PodWorker {
 
     /// Stops one container: preStop hook, SIGTERM to its process group, SIGKILL after the grace
     /// period (the hook's time counts against it). Waits for the exit and records it.
+    /// `kill_message` is the `Killing` event's text when the agent kills for a reason of its
+    /// own (kubelet's `killContainer` message); otherwise "Stopping container NAME".
     pub(super) async fn stop_container(
         &mut self,
         name: &str,
         grace_seconds: i64,
         reason: Option<String>,
+        kill_message: Option<String>,
     ) {
         let deadline = Instant::now() + Duration::from_secs(grace_seconds.max(0) as u64);
         let (pgid, mut exit, spec, init) = {
@@ -513,7 +523,7 @@ impl PodWorker {
             init,
             EventType::Normal,
             "Killing",
-            format!("Stopping container {name}"),
+            kill_message.unwrap_or_else(|| format!("Stopping container {name}")),
         )
         .await;
         if grace_seconds > 0
@@ -521,8 +531,16 @@ impl PodWorker {
         {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if let Err(msg) = self.run_hook(&hook, &spec, remaining).await {
-                self.container_event(name, init, EventType::Warning, "FailedPreStopHook", msg)
-                    .await;
+                // Kubelet keeps the hook's output out of the event (it may hold secrets).
+                tracing::warn!(pod = %self.name, container = %name, error = %msg, "preStop hook failed");
+                self.container_event(
+                    name,
+                    init,
+                    EventType::Warning,
+                    "FailedPreStopHook",
+                    "PreStopHook failed".into(),
+                )
+                .await;
             }
         }
         spawner::signal_group(pgid, libc::SIGTERM);
@@ -557,7 +575,7 @@ impl PodWorker {
         let deadline = Instant::now() + Duration::from_secs(grace.max(0) as u64);
         for name in names {
             let left = deadline.saturating_duration_since(Instant::now()).as_secs() as i64;
-            self.stop_container(&name, left, None).await;
+            self.stop_container(&name, left, None, None).await;
         }
     }
 }

@@ -12,13 +12,13 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Resource;
 use kube::api::{Api, DeleteParams, Preconditions};
-use kube::runtime::events::{Event as KubeEvent, EventType};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::agent::AgentContext;
 use crate::backoff::ContainerBackoff;
 use crate::cgroup::PodCgroup;
+use crate::events::EventType;
 use crate::logs;
 use crate::network::PodNetwork;
 use crate::probe::{ProbeKind, ProbeUpdate};
@@ -234,19 +234,14 @@ impl PodWorker {
 
     async fn event(&self, type_: EventType, reason: &str, note: String) {
         let mut reference = self.pod.object_ref(&());
-        let event = KubeEvent {
-            type_,
-            reason: reason.into(),
-            note: Some(note),
-            action: reason.into(),
-            secondary: None,
-        };
         reference.field_path = None;
-        if let Err(e) = self.ctx.recorder.publish(&event, &reference).await {
-            tracing::debug!(error = %e, reason, "cannot record event");
-        }
+        self.ctx
+            .recorder
+            .record(&reference, type_, reason, &note)
+            .await;
     }
 
+    /// An event about one container (kubelet's field path `spec.containers{NAME}`).
     async fn container_event(
         &self,
         container: &str,
@@ -258,16 +253,10 @@ impl PodWorker {
         let mut reference = self.pod.object_ref(&());
         let list = if init { "initContainers" } else { "containers" };
         reference.field_path = Some(format!("spec.{list}{{{container}}}"));
-        let event = KubeEvent {
-            type_,
-            reason: reason.into(),
-            note: Some(note),
-            action: reason.into(),
-            secondary: None,
-        };
-        if let Err(e) = self.ctx.recorder.publish(&event, &reference).await {
-            tracing::debug!(error = %e, reason, "cannot record event");
-        }
+        self.ctx
+            .recorder
+            .record(&reference, type_, reason, &note)
+            .await;
     }
 
     /// Runs the pod until it is deleted (then removes it) or the agent shuts down.
@@ -350,20 +339,12 @@ impl PodWorker {
                 continue;
             }
             let running = slot.is_running();
-            let init = slot.init;
             slot.spec.image = new.image.clone();
             if running {
                 let name = new.name.clone();
-                self.container_event(
-                    &name,
-                    init,
-                    EventType::Normal,
-                    "Killing",
-                    format!("Container {name} definition changed, will be restarted"),
-                )
-                .await;
                 let grace = self.grace_seconds();
-                self.stop_container(&name, grace, None).await;
+                let message = format!("Container {name} definition changed, will be restarted");
+                self.stop_container(&name, grace, None, Some(message)).await;
                 if let Some(slot) = self.slot_mut(&name)
                     && let RunState::Terminated(t) = std::mem::replace(
                         &mut slot.state,
@@ -436,22 +417,14 @@ impl PodWorker {
                 let grace = probe
                     .and_then(|p| p.termination_grace_period_seconds)
                     .unwrap_or(pod_grace);
-                let init = slot.init;
                 let name = slot.spec.name.clone();
                 let what = if u.kind == ProbeKind::Liveness {
                     "liveness"
                 } else {
                     "startup"
                 };
-                self.container_event(
-                    &name,
-                    init,
-                    EventType::Normal,
-                    "Killing",
-                    format!("Container {name} failed {what} probe, will be restarted"),
-                )
-                .await;
-                self.stop_container(&name, grace, Some("Error".into()))
+                let message = format!("Container {name} failed {what} probe, will be restarted");
+                self.stop_container(&name, grace, Some("Error".into()), Some(message))
                     .await;
             }
             (ProbeKind::Liveness, true) => {}

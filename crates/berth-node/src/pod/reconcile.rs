@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use kube::runtime::events::EventType;
+use crate::events::EventType;
 
 use super::{PodWorker, RESYNC, RunState, Termination, format_pod};
 use crate::backoff::go_duration;

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::events::EventType;
 use k8s_openapi::api::core::v1::Container;
-use kube::runtime::events::EventType;
 
 use super::{PodWorker, Sandbox};
 use crate::cgroup::PodResources;

@@ -212,6 +212,14 @@ impl PodWorker {
 
     /// Writes the status when it differs from what was last written.
     pub(super) async fn write_status(&mut self) {
+        let running: Vec<String> = self
+            .containers
+            .iter()
+            .chain(self.init.iter())
+            .filter(|s| s.is_running())
+            .map(|s| s.spec.name.clone())
+            .collect();
+        self.ctx.set_running_containers(&self.uid, running);
         let status = self.build_status();
         let value = match serde_json::to_value(&status) {
             Ok(v) => v,
