@@ -10,6 +10,8 @@
 //! - [`validation`]: per-kind validation of built-in kinds on create and update.
 //! - [`strategic`]: strategic merge patch for built-in kinds.
 //! - [`apply`]: server-side apply: merging, field ownership (`managedFields`), conflicts.
+//! - [`quantity`]: resource quantities (parsing, comparison, canonical form).
+//! - [`quota`]: resource quota arithmetic: what objects use, sums, scopes.
 //! - [`protobuf`]: decoding of `application/vnd.kubernetes.protobuf` bodies into JSON.
 
 pub mod apply;
@@ -17,8 +19,11 @@ pub mod builtin;
 pub mod defaults;
 pub mod names;
 pub mod protobuf;
+pub mod quota;
 pub mod resources;
 pub mod selectors;
 pub mod status;
 pub mod strategic;
 pub mod validation;
+
+pub use validation::quantity;

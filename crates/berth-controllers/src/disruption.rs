@@ -22,11 +22,12 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 
-use crate::error::{Backoff, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::Events;
-use crate::informer::{Change, Informer, ObjectKey, key_of, run_workers};
 use crate::podutil;
-use crate::queue::WorkQueue;
+use crate::runtime::Backoff;
+use crate::runtime::WorkQueue;
+use crate::runtime::{Change, Informer, ObjectKey, key_of, run_workers};
 
 /// `policy.DisruptionAllowedCondition`.
 pub const DISRUPTION_ALLOWED: &str = "DisruptionAllowed";
@@ -96,7 +97,7 @@ impl DisruptionController {
         );
         tokio::select! {
             _ = async { pdbs.ready().await; pods.ready().await } => {}
-            _ = crate::task::wait_for_shutdown(shutdown.clone()) => return,
+            _ = crate::runtime::wait_for_shutdown(shutdown.clone()) => return,
         }
         let shared = Arc::new(Shared {
             events: Events::new(self.client.clone(), "controllermanager"),

@@ -17,10 +17,11 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 
-use crate::error::{Backoff, Error, Result};
-use crate::informer::{Change, Informer, ObjectKey, key_of, run_workers};
+use crate::error::{Error, Result};
 use crate::podutil;
-use crate::queue::WorkQueue;
+use crate::runtime::Backoff;
+use crate::runtime::WorkQueue;
+use crate::runtime::{Change, Informer, ObjectKey, key_of, run_workers};
 use crate::triggertime::{self, LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker};
 
 /// `v1.EndpointsOverCapacity`: set to `truncated` when more than [`MAX_CAPACITY`] addresses.
@@ -82,7 +83,7 @@ impl EndpointsController {
         );
         tokio::select! {
             _ = async { services.ready().await; pods.ready().await; endpoints.ready().await } => {}
-            _ = crate::task::wait_for_shutdown(shutdown.clone()) => return,
+            _ = crate::runtime::wait_for_shutdown(shutdown.clone()) => return,
         }
         let shared = Arc::new(Shared {
             client: self.client,

@@ -23,10 +23,11 @@ use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 
 use crate::endpoints::{HEADLESS_LABEL, selected_pods, watch_services_and_pods};
-use crate::error::{Backoff, Error, Result};
-use crate::informer::{Change, Informer, ObjectKey, run_workers};
+use crate::error::{Error, Result};
 use crate::podutil;
-use crate::queue::WorkQueue;
+use crate::runtime::Backoff;
+use crate::runtime::WorkQueue;
+use crate::runtime::{Change, Informer, ObjectKey, run_workers};
 use crate::triggertime::{self, LAST_CHANGE_TRIGGER_TIME, TriggerTimeTracker};
 
 /// `discovery.LabelServiceName`.
@@ -103,7 +104,7 @@ impl EndpointSliceController {
         );
         tokio::select! {
             _ = async { services.ready().await; pods.ready().await; slices.ready().await } => {}
-            _ = crate::task::wait_for_shutdown(shutdown.clone()) => return,
+            _ = crate::runtime::wait_for_shutdown(shutdown.clone()) => return,
         }
         let workers = self.config.workers;
         let shared = Arc::new(Shared {

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use berth_apimachinery::quantity;
 use berth_apimachinery::selectors::LabelSelector;
-use berth_apimachinery::validation::quantity;
 use k8s_openapi::api::autoscaling::v1::{Scale, ScaleSpec};
 use k8s_openapi::api::autoscaling::v2::{
     HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition,
@@ -35,9 +35,9 @@ use tokio::sync::watch;
 use crate::discovery;
 use crate::error::Error;
 use crate::events::Events;
-use crate::informer::{Informer, ObjectKey, key_of};
 use crate::podutil;
-use crate::task::wait_for_shutdown;
+use crate::runtime::wait_for_shutdown;
+use crate::runtime::{Informer, ObjectKey, key_of};
 
 /// Where the autoscaler reads pods' CPU usage (the role of metrics-server's resource metrics
 /// API); the binary connects it to the node agents' cgroup statistics.

@@ -16,6 +16,9 @@
 //! - [`hpa::HpaController`]: HorizontalPodAutoscalers with CPU utilization targets, reading pod
 //!   CPU usage from a [`hpa::PodMetricsSource`].
 //!
+//! [`runtime`] is the shared controller runtime (work queue, backoff, worker pool, informer,
+//! shutdown helpers) that these controllers and `berth-workloads` build on.
+//!
 //! [`run`] (or [`ControllerManager::run`]) runs all of them until shutdown. Each controller
 //! logs its errors and retries with backoff; none of them returns early or panics on data from
 //! the server.
@@ -30,14 +33,11 @@ pub mod hpa;
 pub mod namespace;
 pub mod nodelifecycle;
 pub mod resourcequota;
+pub mod runtime;
 pub mod serviceaccount;
 
 mod events;
-mod informer;
 mod podutil;
-mod queue;
-mod quotausage;
-mod task;
 mod triggertime;
 
 use std::sync::Arc;

@@ -23,8 +23,9 @@ use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 
 use crate::discovery::{self, ResourceKey, ServedResource, ServedResources};
-use crate::error::{Backoff, Error, Result};
-use crate::task::{shutdown_requested, wait_for_shutdown};
+use crate::error::{Error, Result};
+use crate::runtime::Backoff;
+use crate::runtime::{shutdown_requested, wait_for_shutdown};
 
 /// The finalizer token of this controller in a namespace's `spec.finalizers`.
 pub const FINALIZER_KUBERNETES: &str = "kubernetes";

@@ -28,8 +28,8 @@ use tokio::sync::watch;
 
 use crate::error::{Error, Result};
 use crate::events::Events;
-use crate::informer::Informer;
-use crate::task::wait_for_shutdown;
+use crate::runtime::Informer;
+use crate::runtime::wait_for_shutdown;
 
 pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
 pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";

@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use berth_apimachinery::quota::{self as quotausage, LEGACY_COUNTED, ResourceList};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, ReplicationController, ResourceQuota,
@@ -27,27 +28,15 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::discovery::{self, ServedResources};
-use crate::error::{Backoff, Result};
-use crate::informer::{Change, Informer, ObjectKey, key_of, run_workers};
-use crate::queue::WorkQueue;
-use crate::quotausage::{self, ResourceList};
-use crate::task::AbortOnDrop;
+use crate::error::Result;
+use crate::runtime::{
+    AbortOnDrop, Backoff, Change, Informer, ObjectKey, WorkQueue, key_of, run_workers,
+};
 
 const BACKOFF: Backoff = Backoff {
     base: Duration::from_millis(5),
     max: Duration::from_secs(60),
 };
-
-/// Core resources counted under their plain name as well as `count/<resource>`.
-const LEGACY_COUNTED: &[&str] = &[
-    "pods",
-    "services",
-    "replicationcontrollers",
-    "resourcequotas",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-];
 
 /// Settings of the controller (kube-controller-manager flags); [`Default`] has upstream's.
 #[derive(Debug, Clone)]
@@ -134,7 +123,7 @@ impl ResourceQuotaController {
         });
         tokio::select! {
             _ = quotas.ready() => {}
-            _ = crate::task::wait_for_shutdown(shutdown.clone()) => return,
+            _ = crate::runtime::wait_for_shutdown(shutdown.clone()) => return,
         }
         let shared = Arc::new(Shared {
             client: self.client,
@@ -258,7 +247,12 @@ impl Shared {
         if names.iter().any(|n| is_pod_resource(n)) {
             let now = jiff::Timestamp::now();
             for pod in self.list_json::<Pod>(ns).await? {
-                if quotausage::pod_counts(&pod, now) && quotausage::pod_in_scopes(quota, &pod) {
+                if pod_counts(&pod, now)
+                    && quotausage::scopes_match(quota, "", "pods", &pod, |pod| {
+                        pod.pointer("/status/qosClass").and_then(Value::as_str)
+                            == Some("BestEffort")
+                    })
+                {
                     quotausage::add_into(&mut used, &quotausage::pod_usage(&pod));
                 }
             }
@@ -313,7 +307,7 @@ impl Shared {
             let q = used
                 .get(name)
                 .cloned()
-                .unwrap_or_else(berth_apimachinery::validation::quantity::Quantity::zero);
+                .unwrap_or_else(berth_apimachinery::quantity::Quantity::zero);
             masked.insert(name.to_string(), q);
         }
         Ok(masked)
@@ -372,8 +366,43 @@ impl Shared {
     }
 }
 
-fn quotausage_count(n: usize) -> berth_apimachinery::validation::quantity::Quantity {
-    berth_apimachinery::validation::quantity::Quantity::from_i64(
-        i64::try_from(n).unwrap_or(i64::MAX),
-    )
+/// Whether a pod still counts (`QuotaV1Pod`): not finished, and not past its deletion grace.
+fn pod_counts(pod: &Value, now: jiff::Timestamp) -> bool {
+    let phase = pod.pointer("/status/phase").and_then(Value::as_str);
+    if matches!(phase, Some("Succeeded") | Some("Failed")) {
+        return false;
+    }
+    let deleted = pod
+        .pointer("/metadata/deletionTimestamp")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let grace = pod
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64);
+    match (deleted, grace) {
+        (Some(t), Some(g)) => now < t + jiff::SignedDuration::from_secs(g),
+        _ => true,
+    }
+}
+
+fn quotausage_count(n: usize) -> berth_apimachinery::quantity::Quantity {
+    berth_apimachinery::quantity::Quantity::from_i64(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finished_pods_do_not_count() {
+        let now = jiff::Timestamp::now();
+        assert!(pod_counts(&json!({"status": {"phase": "Running"}}), now));
+        assert!(!pod_counts(&json!({"status": {"phase": "Succeeded"}}), now));
+        let past = (now - jiff::SignedDuration::from_secs(60)).to_string();
+        assert!(!pod_counts(
+            &json!({"metadata": {"deletionTimestamp": past, "deletionGracePeriodSeconds": 30}}),
+            now
+        ));
+    }
 }

@@ -15,8 +15,9 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 
-use crate::error::{Backoff, Error, Result};
-use crate::task::{shutdown_requested, wait_for_shutdown};
+use crate::error::{Error, Result};
+use crate::runtime::Backoff;
+use crate::runtime::{shutdown_requested, wait_for_shutdown};
 
 /// The service account every active namespace gets.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::informer::ObjectKey;
 use crate::podutil::pod_trigger_time;
+use crate::runtime::ObjectKey;
 
 /// The annotation key (`v1.EndpointsLastChangeTriggerTime`).
 pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use berth_apimachinery::validation::quantity;
+use berth_apimachinery::quantity;
 use k8s_openapi::api::core::v1::{Container, Node, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 

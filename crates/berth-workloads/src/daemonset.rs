@@ -27,10 +27,10 @@ use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::queue::WorkQueue;
 use crate::replicaset::{ERROR_BACKOFF, api_message};
 use crate::statefulset::{REVISION_LABEL, revision_data, template_of_revision};
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 
 pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
 const WORKERS: usize = 2;

@@ -19,7 +19,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 
-use crate::task::AbortOnDrop;
+use berth_controllers::runtime::AbortOnDrop;
 
 /// Called with (old, new): `(None, Some)` add, `(Some, Some)` update, `(Some, None)` delete.
 /// After a re-list, objects are passed as adds, updates or deletes against what was known.

@@ -22,15 +22,16 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::claim::Claimer;
-use crate::error::{Backoff, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::{self, Recorder};
 use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::queue::WorkQueue;
 use crate::replicaset::{ERROR_BACKOFF, api_message, slow_start_batch};
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::Backoff;
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";

@@ -9,7 +9,8 @@
 //! - [`daemonset::DaemonSetController`]
 //!
 //! All controllers read through shared informers (one watch and store per kind) and work
-//! queues; [`run`] runs all of them until shutdown.
+//! queues from `berth_controllers::runtime`, the shared controller runtime; [`run`] runs all of
+//! them until shutdown.
 
 pub(crate) mod claim;
 pub mod cronjob;
@@ -22,10 +23,8 @@ pub(crate) mod informer;
 pub mod job;
 pub(crate) mod meta;
 pub(crate) mod pods;
-pub(crate) mod queue;
 pub mod replicaset;
 pub mod statefulset;
-pub(crate) mod task;
 
 use tokio::sync::watch;
 

@@ -17,14 +17,15 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::claim::Claimer;
-use crate::error::{Backoff, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::{self, Recorder};
 use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::queue::WorkQueue;
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::Backoff;
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 
 /// At most this many pods are created or deleted in one sync (upstream `BurstReplicas`).
 const BURST_REPLICAS: usize = 500;

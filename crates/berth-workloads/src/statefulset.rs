@@ -24,9 +24,9 @@ use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::queue::WorkQueue;
 use crate::replicaset::{ERROR_BACKOFF, api_message};
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 
 pub const REVISION_LABEL: &str = "controller-revision-hash";
 pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";

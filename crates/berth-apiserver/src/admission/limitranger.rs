@@ -3,10 +3,10 @@
 //! `kubernetes.io/limit-ranger` annotation), then containers and the pod as a whole are checked
 //! against `min`, `max` and `maxLimitRequestRatio`, with upstream's messages.
 
-use berth_apimachinery::validation::quantity::Quantity;
+use berth_apimachinery::quantity::Quantity;
 use serde_json::{Map, Value, json};
 
-use super::resources::{ResourceList, parse_list, pod_total};
+use berth_apimachinery::quota::{ResourceList, parse_list, pod_total};
 
 pub const ANNOTATION: &str = "kubernetes.io/limit-ranger";
 /// `resource.MaxMilliValue`: above it, comparisons are done in whole units.

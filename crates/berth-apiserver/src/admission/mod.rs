@@ -11,7 +11,6 @@
 
 pub mod limitranger;
 pub mod quota;
-pub mod resources;
 pub mod tolerations;
 
 use std::collections::HashSet;
@@ -130,7 +129,7 @@ impl ApiServer {
                 let mut desired = quota.clone();
                 if let Some(m) = desired.as_object_mut() {
                     let status = m.entry("status").or_insert_with(|| json!({}));
-                    status["used"] = resources::to_json(&used);
+                    status["used"] = berth_apimachinery::quota::to_json(&used);
                 }
                 // The resourceVersion read is a precondition: a concurrent charge conflicts.
                 let result = self

@@ -2,21 +2,11 @@
 //! and the evaluators of `pkg/quota/v1/evaluator/core`): what a new object uses, which quotas
 //! it falls under, and whether it fits in their `status.hard` given `status.used`.
 
-use berth_apimachinery::validation::quantity::Quantity;
+use berth_apimachinery::quota::{
+    LEGACY_COUNTED, ResourceList, add_lists, compute_usage, count_name, is_extended, mask,
+    object_usage, parse_list, pretty, scopes_match,
+};
 use serde_json::Value;
-
-use super::resources::{ResourceList, add_lists, mask, parse_list, pod_total, pretty};
-
-/// Core resources counted under their plain name as well as `count/<resource>`.
-const LEGACY_COUNTED: &[&str] = &[
-    "pods",
-    "services",
-    "replicationcontrollers",
-    "resourcequotas",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-];
 
 /// Compute resources whose requests a pod's containers must state when a quota limits them
 /// (upstream `validationSet`).
@@ -29,120 +19,8 @@ const POD_VALIDATED: &[&str] = &[
     "limits.memory",
 ];
 
-const POD_COMPUTE: &[&str] = &["cpu", "memory", "ephemeral-storage"];
-
-fn one() -> Quantity {
-    Quantity::from_i64(1)
-}
-
 fn is_pods(group: &str, resource: &str) -> bool {
     group.is_empty() && resource == "pods"
-}
-
-/// `count/<resource>[.<group>]`.
-pub fn count_name(group: &str, resource: &str) -> String {
-    if group.is_empty() {
-        format!("count/{resource}")
-    } else {
-        format!("count/{resource}.{group}")
-    }
-}
-
-/// Whether a resource name is an extended resource (`example.com/gpu`), counted as
-/// `requests.<name>`.
-fn is_extended(name: &str) -> bool {
-    name.contains('/') && !name.starts_with("kubernetes.io/") && !name.contains(".kubernetes.io/")
-}
-
-/// The usage of a pod's requests and limits (`podComputeUsageHelper`).
-fn compute_usage(requests: &ResourceList, limits: &ResourceList) -> ResourceList {
-    let mut usage = ResourceList::new();
-    for name in POD_COMPUTE {
-        if let Some(q) = requests.get(*name) {
-            usage.insert(name.to_string(), q.clone());
-            usage.insert(format!("requests.{name}"), q.clone());
-        }
-        if let Some(q) = limits.get(*name) {
-            usage.insert(format!("limits.{name}"), q.clone());
-        }
-    }
-    for (name, q) in requests {
-        if name.starts_with("hugepages-") {
-            usage.insert(name.clone(), q.clone());
-            usage.insert(format!("requests.{name}"), q.clone());
-        } else if is_extended(name) {
-            usage.insert(format!("requests.{name}"), q.clone());
-        }
-    }
-    usage
-}
-
-/// What creating `obj` adds to a namespace's usage (`Evaluator.Usage`).
-pub fn object_usage(group: &str, resource: &str, obj: &Value) -> ResourceList {
-    let mut usage = ResourceList::new();
-    usage.insert(count_name(group, resource), one());
-    if group.is_empty() && LEGACY_COUNTED.contains(&resource) {
-        usage.insert(resource.to_string(), one());
-    }
-    match (group, resource) {
-        ("", "pods") => {
-            let requests = pod_total(obj, "requests");
-            let limits = pod_total(obj, "limits");
-            usage.extend(compute_usage(&requests, &limits));
-        }
-        ("", "services") => {
-            let type_ = obj
-                .pointer("/spec/type")
-                .and_then(Value::as_str)
-                .unwrap_or("ClusterIP");
-            let ports = obj
-                .pointer("/spec/ports")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            let node_ports = match type_ {
-                "NodePort" => ports,
-                "LoadBalancer"
-                    if obj
-                        .pointer("/spec/allocateLoadBalancerNodePorts")
-                        .and_then(Value::as_bool)
-                        != Some(false) =>
-                {
-                    ports
-                }
-                _ => 0,
-            };
-            usage.insert(
-                "services.nodeports".into(),
-                Quantity::from_i64(i64::try_from(node_ports).unwrap_or(i64::MAX)),
-            );
-            usage.insert(
-                "services.loadbalancers".into(),
-                Quantity::from_i64(i64::from(type_ == "LoadBalancer")),
-            );
-        }
-        ("", "persistentvolumeclaims") => {
-            if let Some(storage) =
-                parse_list(obj.pointer("/spec/resources/requests")).remove("storage")
-            {
-                if let Some(class) = obj
-                    .pointer("/spec/storageClassName")
-                    .and_then(Value::as_str)
-                {
-                    usage.insert(
-                        format!("{class}.storageclass.storage.k8s.io/requests.storage"),
-                        storage.clone(),
-                    );
-                    usage.insert(
-                        format!("{class}.storageclass.storage.k8s.io/persistentvolumeclaims"),
-                        one(),
-                    );
-                }
-                usage.insert("requests.storage".into(), storage);
-            }
-        }
-        _ => {}
-    }
-    usage
 }
 
 /// The hard resources the evaluator of this kind accounts for (`MatchingResources`).
@@ -180,76 +58,6 @@ fn matching(group: &str, resource: &str, hard: &[String]) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-/// Whether the quota's scopes select the object. Scopes only ever select pods.
-fn scopes_match(quota: &Value, group: &str, resource: &str, obj: &Value) -> bool {
-    let mut selectors: Vec<(String, String, Vec<String>)> = quota
-        .pointer("/spec/scopes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(|s| (s.to_string(), "Exists".to_string(), Vec::new()))
-        .collect();
-    for expr in quota
-        .pointer("/spec/scopeSelector/matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let s = |k: &str| {
-            expr.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
-        let values = expr
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
-        selectors.push((s("scopeName"), s("operator"), values));
-    }
-    if selectors.is_empty() {
-        return true;
-    }
-    if !is_pods(group, resource) {
-        return false;
-    }
-    selectors
-        .iter()
-        .all(|(scope, op, values)| pod_matches_scope(obj, scope, op, values))
-}
-
-fn pod_matches_scope(pod: &Value, scope: &str, op: &str, values: &[String]) -> bool {
-    let terminating = pod
-        .pointer("/spec/activeDeadlineSeconds")
-        .and_then(Value::as_i64)
-        .is_some_and(|s| s >= 0);
-    let best_effort = crate::rest::qos_class(pod) == "BestEffort";
-    match scope {
-        "Terminating" => terminating,
-        "NotTerminating" => !terminating,
-        "BestEffort" => best_effort,
-        "NotBestEffort" => !best_effort,
-        "PriorityClass" => {
-            let class = pod
-                .pointer("/spec/priorityClassName")
-                .and_then(Value::as_str);
-            match op {
-                "Exists" => class.is_some_and(|c| !c.is_empty()),
-                "DoesNotExist" => class.is_none_or(str::is_empty),
-                "In" => class.is_some_and(|c| values.iter().any(|v| v == c)),
-                "NotIn" => class.is_none_or(|c| !values.iter().any(|v| v == c)),
-                _ => false,
-            }
-        }
-        _ => false,
-    }
 }
 
 /// The containers missing a required compute resource (`podEvaluator.Constraints`).
@@ -318,7 +126,11 @@ pub fn evaluate(
         let hard = parse_list(quota.pointer("/status/hard"));
         let hard_names: Vec<String> = hard.keys().cloned().collect();
         let restricted = matching(group, resource, &hard_names);
-        if restricted.is_empty() || !scopes_match(quota, group, resource, obj) {
+        if restricted.is_empty()
+            || !scopes_match(quota, group, resource, obj, |pod| {
+                crate::rest::qos_class(pod) == "BestEffort"
+            })
+        {
             continue;
         }
         if is_pods(group, resource)

@@ -35,9 +35,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::discovery::{self, ResourceKey, ServedResource, ServedResources};
-use crate::error::{Backoff, Error, Result};
-use crate::queue::WorkQueue;
-use crate::task::{AbortOnDrop, shutdown_requested, supervise, wait_for_shutdown};
+use crate::error::{Error, Result};
+use crate::runtime::Backoff;
+use crate::runtime::WorkQueue;
+use crate::runtime::{AbortOnDrop, shutdown_requested, supervise, wait_for_shutdown};
 use graph::{
     FOREGROUND_FINALIZER, Graph, GraphEvent, NodeView, ORPHAN_FINALIZER, ObjectIdentity,
     ObservedObject, Work,

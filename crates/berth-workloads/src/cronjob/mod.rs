@@ -26,9 +26,9 @@ use crate::events::{self, Recorder};
 use crate::informer::{Informer, Informers};
 use crate::job::{condition_true, is_finished_job};
 use crate::meta::{Key, controller_ref, new_controller_ref};
-use crate::queue::WorkQueue;
 use crate::replicaset::{ERROR_BACKOFF, api_message};
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 use schedule::Plan;
 
 pub const SCHEDULED_TIMESTAMP: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";

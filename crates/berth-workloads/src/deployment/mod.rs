@@ -20,9 +20,9 @@ use crate::error::{Error, Result};
 use crate::events::{self, Recorder};
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
-use crate::queue::WorkQueue;
 use crate::replicaset::{ERROR_BACKOFF, api_message};
-use crate::task::{Requeue, run_workers};
+use berth_controllers::runtime::WorkQueue;
+use berth_controllers::runtime::{Requeue, run_workers};
 use util::*;
 
 /// kube-controller-manager's `--concurrent-deployment-syncs`.

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::error::Backoff;
+use super::Backoff;
 
-pub(crate) struct WorkQueue<T> {
+pub struct WorkQueue<T> {
     state: Mutex<State<T>>,
     notify: Notify,
     backoff: Backoff,
@@ -146,9 +146,13 @@ impl<T: Clone + Eq + Hash + Send + 'static> WorkQueue<T> {
         self.notify.notify_waiters();
     }
 
-    #[cfg(test)]
+    /// How many items wait for a worker (not counting those being processed or delayed).
     pub fn len(&self) -> usize {
         self.lock().queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -1,11 +1,8 @@
-//! Shared-informer plumbing for the controllers that work from a queue of keys (as upstream's
-//! informer + lister + workqueue): a watch feeding a local store, with a callback per change,
-//! and a pool of workers draining a [`WorkQueue`].
+//! An informer for the controllers that work from a queue of keys (as upstream's informer +
+//! lister): a watch feeding a local store, with a callback per change. Workers drain the queue
+//! with [`super::run_workers`].
 
 use std::fmt::Debug;
-use std::future::Future;
-use std::hash::Hash;
-use std::sync::Arc;
 
 use futures::StreamExt;
 use kube::Resource;
@@ -13,15 +10,11 @@ use kube::api::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
-use crate::error::Result;
-use crate::queue::WorkQueue;
-use crate::task::{AbortOnDrop, wait_for_shutdown};
+use super::AbortOnDrop;
 
 /// One change seen by an informer.
-pub(crate) enum Change<'a, K> {
+pub enum Change<'a, K> {
     /// Added or modified.
     Applied(&'a K),
     /// Deleted.
@@ -32,7 +25,7 @@ pub(crate) enum Change<'a, K> {
 }
 
 /// A watch of one resource kept in a local store. The watch stops when this is dropped.
-pub(crate) struct Informer<K: Resource<DynamicType = ()> + 'static> {
+pub struct Informer<K: Resource<DynamicType = ()> + 'static> {
     pub store: Store<K>,
     _task: AbortOnDrop,
 }
@@ -72,46 +65,10 @@ where
     }
 }
 
-/// Runs `workers` workers over `queue` until shutdown, then shuts the queue down. Failed items
-/// come back with backoff.
-pub(crate) async fn run_workers<T, F, Fut>(
-    controller: &'static str,
-    queue: Arc<WorkQueue<T>>,
-    workers: usize,
-    shutdown: watch::Receiver<bool>,
-    sync: F,
-) where
-    T: Clone + Eq + Hash + Debug + Send + Sync + 'static,
-    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<()>> + Send + 'static,
-{
-    let mut set = JoinSet::new();
-    for _ in 0..workers.max(1) {
-        let queue = queue.clone();
-        let sync = sync.clone();
-        set.spawn(async move {
-            while let Some(item) = queue.get().await {
-                match sync(item.clone()).await {
-                    Ok(()) => queue.forget(&item),
-                    Err(e) => {
-                        tracing::warn!(controller, item = ?item, error = %e, "sync failed; retrying");
-                        queue.add_rate_limited(item.clone());
-                    }
-                }
-                queue.done(&item);
-            }
-        });
-    }
-    wait_for_shutdown(shutdown).await;
-    queue.shut_down();
-    set.abort_all();
-    while set.join_next().await.is_some() {}
-}
-
 /// A namespaced object's key.
-pub(crate) type ObjectKey = (String, String);
+pub type ObjectKey = (String, String);
 
-pub(crate) fn key_of<K: Resource>(obj: &K) -> ObjectKey {
+pub fn key_of<K: Resource>(obj: &K) -> ObjectKey {
     let meta = obj.meta();
     (
         meta.namespace.clone().unwrap_or_default(),

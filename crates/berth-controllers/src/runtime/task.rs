@@ -8,7 +8,7 @@ use tokio::task::JoinHandle;
 
 /// Resolves once shutdown is requested: the value turns `true`, or the sender is dropped (no one
 /// can ask for anything any more, so running on would leak the controllers).
-pub(crate) async fn wait_for_shutdown(mut shutdown: watch::Receiver<bool>) {
+pub async fn wait_for_shutdown(mut shutdown: watch::Receiver<bool>) {
     loop {
         if *shutdown.borrow_and_update() {
             return;
@@ -20,13 +20,13 @@ pub(crate) async fn wait_for_shutdown(mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Whether shutdown has been requested already.
-pub(crate) fn shutdown_requested(shutdown: &watch::Receiver<bool>) -> bool {
+pub fn shutdown_requested(shutdown: &watch::Receiver<bool>) -> bool {
     *shutdown.borrow() || shutdown.has_changed().is_err()
 }
 
 /// A spawned task that is aborted when this handle is dropped, so that dropping (or aborting)
 /// the owner of a set of tasks stops them all.
-pub(crate) struct AbortOnDrop(JoinHandle<()>);
+pub struct AbortOnDrop(JoinHandle<()>);
 
 impl AbortOnDrop {
     pub fn spawn(fut: impl Future<Output = ()> + Send + 'static) -> Self {
@@ -42,7 +42,7 @@ impl Drop for AbortOnDrop {
 
 /// Runs the loop made by `make` for ever: if it returns or panics (which would be a bug), that is
 /// logged and it is started again after a pause. Stops when the returned future is dropped.
-pub(crate) async fn supervise<F, Fut>(name: &'static str, make: F)
+pub async fn supervise<F, Fut>(name: &'static str, make: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
