@@ -1,8 +1,9 @@
 //! Authentication: bearer tokens for the admin, in-process components and ServiceAccounts.
 //!
 //! ServiceAccount tokens are JWTs (HS256) signed with a key kept in the data directory, with the
-//! claims Kubernetes puts in bound tokens. A token is accepted while it has not expired and its
-//! ServiceAccount still exists with the same uid.
+//! claims Kubernetes puts in bound tokens. A token is accepted while it has not expired, its
+//! ServiceAccount still exists with the same uid and, for a token bound to a Secret or Pod
+//! (TokenRequest's `boundObjectRef`), that object does too.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -38,7 +39,55 @@ pub struct ServiceAccountClaims {
     pub namespace: String,
     pub name: String,
     pub uid: String,
+    /// The object the token is bound to, if any.
+    pub bound: Option<BoundObject>,
 }
+
+/// The object a token is bound to: upstream's `kubernetes.io.secret` / `kubernetes.io.pod` claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundObject {
+    pub kind: BoundKind,
+    pub name: String,
+    pub uid: String,
+}
+
+/// The kinds a token can be bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundKind {
+    Secret,
+    Pod,
+}
+
+impl BoundKind {
+    /// The kind of a `boundObjectRef` (core group only, as upstream).
+    pub fn from_ref(api_version: &str, kind: &str) -> Option<BoundKind> {
+        match (api_version, kind) {
+            ("v1", "Secret") => Some(BoundKind::Secret),
+            ("v1", "Pod") => Some(BoundKind::Pod),
+            _ => None,
+        }
+    }
+
+    /// The key of its claim under `kubernetes.io`.
+    pub fn claim(self) -> &'static str {
+        match self {
+            BoundKind::Secret => "secret",
+            BoundKind::Pod => "pod",
+        }
+    }
+
+    /// Its (core group) resource.
+    pub fn resource(self) -> &'static str {
+        match self {
+            BoundKind::Secret => "secrets",
+            BoundKind::Pod => "pods",
+        }
+    }
+}
+
+/// How long after its deletion started a bound object still validates its tokens (upstream's
+/// validator allows the same 60 seconds, for graceful shutdowns).
+const BOUND_OBJECT_DELETION_LEEWAY_SECONDS: i64 = 60;
 
 /// The static tokens and the ServiceAccount signing key.
 pub struct Authenticator {
@@ -79,7 +128,7 @@ impl Authenticator {
         let now = jiff::Timestamp::now().as_second();
         let exp = now + expiration_seconds;
         let header = json!({"alg": "HS256", "typ": "JWT"});
-        let body = json!({
+        let mut body = json!({
             "aud": audiences,
             "exp": exp,
             "iat": now,
@@ -91,6 +140,9 @@ impl Authenticator {
                 "serviceaccount": {"name": claims.name, "uid": claims.uid},
             },
         });
+        if let Some(b) = &claims.bound {
+            body["kubernetes.io"][b.kind.claim()] = json!({"name": b.name, "uid": b.uid});
+        }
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -118,11 +170,51 @@ impl Authenticator {
             return None;
         }
         let k = body.get("kubernetes.io")?;
+        let bound = [BoundKind::Secret, BoundKind::Pod]
+            .into_iter()
+            .find_map(|kind| {
+                let claim = k.get(kind.claim())?;
+                Some(BoundObject {
+                    kind,
+                    name: claim.get("name")?.as_str()?.to_string(),
+                    uid: claim.get("uid")?.as_str()?.to_string(),
+                })
+            });
         Some(ServiceAccountClaims {
             namespace: k.get("namespace")?.as_str()?.to_string(),
             name: k.pointer("/serviceaccount/name")?.as_str()?.to_string(),
             uid: k.pointer("/serviceaccount/uid")?.as_str()?.to_string(),
+            bound,
         })
+    }
+}
+
+impl crate::server::ApiServer {
+    /// Whether the object a token is bound to, if any, still exists with the bound uid and is
+    /// not past the deletion leeway (upstream's bound-token validation).
+    pub(crate) async fn bound_object_valid(&self, claims: &ServiceAccountClaims) -> bool {
+        let Some(bound) = &claims.bound else {
+            return true;
+        };
+        let Some(served) = self.registry.get("", "v1", bound.kind.resource()) else {
+            return false;
+        };
+        let Ok((obj, _)) = self
+            .get_object(&served, Some(&claims.namespace), &bound.name)
+            .await
+        else {
+            return false;
+        };
+        if crate::object::uid(&obj) != Some(bound.uid.as_str()) {
+            return false;
+        }
+        match crate::object::deletion_timestamp(&obj) {
+            None => true,
+            Some(ts) => ts.parse::<jiff::Timestamp>().is_ok_and(|deleting| {
+                deleting.as_second() + BOUND_OBJECT_DELETION_LEEWAY_SECONDS
+                    > jiff::Timestamp::now().as_second()
+            }),
+        }
     }
 }
 
@@ -175,9 +267,22 @@ mod tests {
             namespace: "ns".into(),
             name: "sa".into(),
             uid: "u1".into(),
+            bound: None,
         };
         let (t, _) = a.issue_service_account_token(&c, &["api".into()], 3600);
         assert_eq!(a.verify_service_account_token(&t), Some(c.clone()));
+        for kind in [BoundKind::Secret, BoundKind::Pod] {
+            let bound = ServiceAccountClaims {
+                bound: Some(BoundObject {
+                    kind,
+                    name: "obj".into(),
+                    uid: "u2".into(),
+                }),
+                ..c.clone()
+            };
+            let (t, _) = a.issue_service_account_token(&bound, &[], 3600);
+            assert_eq!(a.verify_service_account_token(&t), Some(bound));
+        }
         let mut bad = t.clone();
         bad.push('x');
         assert_eq!(a.verify_service_account_token(&bad), None);

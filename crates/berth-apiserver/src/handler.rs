@@ -995,6 +995,9 @@ impl ApiServer {
         {
             return None;
         }
+        if !self.bound_object_valid(&claims).await {
+            return None;
+        }
         Some(auth::service_account_user(&claims))
     }
 }

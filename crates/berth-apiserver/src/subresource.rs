@@ -1,7 +1,7 @@
 //! Subresources: status, scale, pods/binding, pods/eviction, pods/log, namespaces/finalize,
 //! serviceaccounts/token.
 
-use crate::auth::{ServiceAccountClaims, UserInfo};
+use crate::auth::{BoundKind, BoundObject, ServiceAccountClaims, UserInfo};
 use crate::body::MediaType;
 use crate::handler::{Query, Shape, delete_options, json_response, render_object};
 use crate::object;
@@ -451,6 +451,48 @@ async fn evict(
     ))
 }
 
+/// The object a TokenRequest's `boundObjectRef` names, which must exist (with the given uid, if
+/// any) in the ServiceAccount's namespace, as upstream's TokenRequest REST storage checks.
+async fn bound_object(
+    s: &Arc<ApiServer>,
+    namespace: &str,
+    reference: &Value,
+) -> Result<BoundObject, ApiError> {
+    let field = |f: &str| reference.get(f).and_then(Value::as_str).unwrap_or_default();
+    let (api_version, kind, name, uid) = (
+        field("apiVersion"),
+        field("kind"),
+        field("name"),
+        field("uid"),
+    );
+    let Some(bound_kind) = BoundKind::from_ref(api_version, kind) else {
+        return Err(ApiError::bad_request(format!(
+            "cannot bind token to object of type {api_version}, Kind={kind}"
+        )));
+    };
+    let served = s
+        .registry
+        .get("", "v1", bound_kind.resource())
+        .ok_or_else(|| ApiError::internal(format!("{} are not served", bound_kind.resource())))?;
+    let (obj, _) = s.get_object(&served, Some(namespace), name).await?;
+    let actual = object::uid(&obj).unwrap_or_default();
+    if !uid.is_empty() && uid != actual {
+        return Err(ApiError::conflict(
+            "",
+            kind,
+            name,
+            &format!(
+                "the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    Ok(BoundObject {
+        kind: bound_kind,
+        name: name.to_string(),
+        uid: actual.to_string(),
+    })
+}
+
 async fn token_request(
     s: &Arc<ApiServer>,
     served: &Arc<Served>,
@@ -491,10 +533,16 @@ async fn token_request(
         })
         .filter(|a: &Vec<String>| !a.is_empty())
         .unwrap_or_else(|| vec!["https://kubernetes.default.svc.cluster.local".into()]);
+    let namespace = ns.unwrap_or("default");
+    let bound = match req.pointer("/spec/boundObjectRef") {
+        None | Some(Value::Null) => None,
+        Some(r) => Some(bound_object(s, namespace, r).await?),
+    };
     let claims = ServiceAccountClaims {
-        namespace: ns.unwrap_or("default").to_string(),
+        namespace: namespace.to_string(),
         name: name.to_string(),
         uid: object::uid(&sa).unwrap_or_default().to_string(),
+        bound,
     };
     let (token, exp) = s
         .authn

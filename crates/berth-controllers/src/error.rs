@@ -38,6 +38,14 @@ pub enum Error {
     #[error("namespace uid has changed across retries")]
     NamespaceUidChanged,
 
+    /// A legacy token Secret names a ServiceAccount that does not exist (yet).
+    #[error("service account {namespace}/{name} does not exist yet")]
+    ServiceAccountMissing { namespace: String, name: String },
+
+    /// The TokenRequest API answered without a token.
+    #[error("the TokenRequest for service account {0} returned no token")]
+    NoTokenIssued(String),
+
     /// An object could not be turned into JSON.
     #[error("serialization failed: {0}")]
     Serialization(#[from] serde_json::Error),

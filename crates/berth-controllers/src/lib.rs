@@ -7,6 +7,9 @@
 //!   removes the `kubernetes` finalizer so the API server can delete the namespace.
 //! - [`serviceaccount::ServiceAccountController`]: the `default` ServiceAccount in every active
 //!   namespace.
+//! - [`rootca::RootCaPublisher`]: the `kube-root-ca.crt` ConfigMap with the cluster CA in every
+//!   namespace (only when the CA is given: [`ControllerManager::with_root_ca`]).
+//! - [`tokens::TokensController`]: tokens for legacy ServiceAccount token Secrets.
 //! - [`endpoints::EndpointsController`] and [`endpointslice::EndpointSliceController`]: the
 //!   Endpoints and EndpointSlices of Services with selectors.
 //! - [`nodelifecycle::NodeLifecycleController`]: nodes whose kubelet went silent become
@@ -33,8 +36,10 @@ pub mod hpa;
 pub mod namespace;
 pub mod nodelifecycle;
 pub mod resourcequota;
+pub mod rootca;
 pub mod runtime;
 pub mod serviceaccount;
+pub mod tokens;
 
 mod events;
 mod podutil;
@@ -55,13 +60,16 @@ pub use hpa::{HpaConfig, HpaController, PodMetricsSource};
 pub use namespace::NamespaceController;
 pub use nodelifecycle::{NodeLifecycleConfig, NodeLifecycleController};
 pub use resourcequota::{ResourceQuotaConfig, ResourceQuotaController};
+pub use rootca::RootCaPublisher;
 pub use serviceaccount::ServiceAccountController;
+pub use tokens::TokensController;
 
 /// Runs every controller of this crate against one API server.
 pub struct ControllerManager {
     client: Client,
     node_lifecycle: NodeLifecycleConfig,
     pod_metrics: Arc<dyn PodMetricsSource>,
+    root_ca: Option<String>,
 }
 
 impl ControllerManager {
@@ -70,6 +78,7 @@ impl ControllerManager {
             client,
             node_lifecycle: NodeLifecycleConfig::default(),
             pod_metrics: Arc::new(hpa::NoMetrics),
+            root_ca: None,
         }
     }
 
@@ -77,6 +86,14 @@ impl ControllerManager {
     /// report that they receive no metrics).
     pub fn with_pod_metrics(mut self, metrics: Arc<dyn PodMetricsSource>) -> Self {
         self.pod_metrics = metrics;
+        self
+    }
+
+    /// The cluster CA certificate (PEM): published in every namespace's `kube-root-ca.crt`
+    /// ConfigMap and written to legacy token Secrets' `ca.crt`. Without it the root CA
+    /// publisher does not run.
+    pub fn with_root_ca(mut self, ca_pem: String) -> Self {
+        self.root_ca = Some(ca_pem);
         self
     }
 
@@ -93,6 +110,12 @@ impl ControllerManager {
         controllers.spawn(GarbageCollector::new(self.client.clone()).run(shutdown.clone()));
         controllers.spawn(NamespaceController::new(self.client.clone()).run(shutdown.clone()));
         controllers.spawn(ServiceAccountController::new(self.client.clone()).run(shutdown.clone()));
+        if let Some(ca) = self.root_ca.clone() {
+            controllers.spawn(RootCaPublisher::new(self.client.clone(), ca).run(shutdown.clone()));
+        }
+        controllers.spawn(
+            TokensController::new(self.client.clone(), self.root_ca.clone()).run(shutdown.clone()),
+        );
         controllers.spawn(EndpointsController::new(self.client.clone()).run(shutdown.clone()));
         controllers.spawn(EndpointSliceController::new(self.client.clone()).run(shutdown.clone()));
         controllers.spawn(

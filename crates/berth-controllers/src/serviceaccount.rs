@@ -128,7 +128,7 @@ async fn reconcile(namespace: Arc<Namespace>, context: Arc<Context>) -> Result<A
 }
 
 /// Creation refused because the namespace started terminating meanwhile.
-fn is_namespace_terminating(error: &Error) -> bool {
+pub(crate) fn is_namespace_terminating(error: &Error) -> bool {
     match error {
         Error::Kube(kube::Error::Api(status)) => {
             status.code == 403

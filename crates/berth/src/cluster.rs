@@ -24,6 +24,8 @@ pub struct ClusterOptions {
     pub pod_cidr: String,
     pub node_agent: bool,
     pub simulated_nodes: usize,
+    /// The cluster CA (PEM), published as `kube-root-ca.crt` in every namespace.
+    pub ca_pem: String,
 }
 
 /// The running components; [`Components::stop`] waits for them after shutdown was signalled.
@@ -110,7 +112,8 @@ pub async fn start(
         server.set_resource_metrics_source(Arc::new(NodeResourceMetrics(agent.resource_metrics())));
         node_agent = Some(tokio::spawn(agent.run(shutdown.clone())));
     }
-    let mut controllers = berth_controllers::ControllerManager::new(client.clone());
+    let mut controllers =
+        berth_controllers::ControllerManager::new(client.clone()).with_root_ca(options.ca_pem);
     if let Some(usage) = usage {
         controllers = controllers.with_pod_metrics(Arc::new(NodeCpuUsage(usage)));
     }

@@ -113,6 +113,7 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             pod_cidr: args.pod_cidr.clone(),
             node_agent: !args.no_node_agent,
             simulated_nodes: args.simulated_nodes,
+            ca_pem: creds.ca_pem.clone(),
         },
         &server,
         client,

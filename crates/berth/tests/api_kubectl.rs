@@ -253,3 +253,60 @@ fn everyday_kubectl_commands() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not be deleted"));
 }
+
+/// The ServiceAccount token controller fills a `kubernetes.io/service-account-token` Secret with
+/// a working token (revoked with the Secret), and every namespace has `kube-root-ca.crt`.
+#[test]
+fn legacy_token_secret_and_root_ca() {
+    require_kubectl!();
+    let berth = Berth::start();
+    berth.kubectl_ok(&["create", "serviceaccount", "robot"]);
+    let secret = r#"apiVersion: v1
+kind: Secret
+metadata:
+  name: robot-token
+  annotations: {kubernetes.io/service-account.name: robot}
+type: kubernetes.io/service-account-token
+"#;
+    let out = berth.kubectl_stdin(&["apply", "-f", "-"], Some(secret));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = berth.wait_for("the token", std::time::Duration::from_secs(60), || {
+        let s = berth.get_json(&["secret", "robot-token"]);
+        let b64 = s["data"]["token"].as_str()?.to_string();
+        let out = std::process::Command::new("base64")
+            .arg("-d")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().map(|mut i| i.write_all(b64.as_bytes()));
+                c.wait_with_output()
+            })
+            .ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    });
+    let who = berth.kubectl_ok(&[
+        "auth",
+        "whoami",
+        "--token",
+        &token,
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ]);
+    assert_eq!(who, "system:serviceaccount:default:robot");
+    berth.kubectl_ok(&["delete", "secret", "robot-token"]);
+    let denied = berth.kubectl(&["auth", "whoami", "--token", &token]);
+    assert!(!denied.status.success(), "the token went with its Secret");
+    let ca = berth.get_json(&["configmap", "kube-root-ca.crt"]);
+    assert!(
+        ca["data"]["ca.crt"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("-----BEGIN CERTIFICATE-----")),
+        "{ca}"
+    );
+}
