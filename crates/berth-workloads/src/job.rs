@@ -17,7 +17,7 @@ use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTermina
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::Client;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -28,7 +28,7 @@ use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::replicaset::{ERROR_BACKOFF, api_message, slow_start_batch};
+use crate::replicaset::{ERROR_BACKOFF, create_pods};
 use berth_controllers::runtime::Backoff;
 use berth_controllers::runtime::WorkQueue;
 use berth_controllers::runtime::{Requeue, run_workers};
@@ -670,50 +670,13 @@ impl Inner {
         if to_create.is_empty() {
             return Ok(None);
         }
-        let want_n = to_create.len();
-        self.expectations.expect_creations(key, want_n);
         let api = self.pod_api(&key.namespace);
-        let templates: Vec<Pod> = to_create
+        let pods: Vec<Pod> = to_create
             .into_iter()
             .map(|i| self.pod_for(job, i))
             .collect();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (outcome, error) = slow_start_batch(
-            want_n,
-            || {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let api = api.clone();
-                let pod = templates.get(i).cloned().unwrap_or_default();
-                async move {
-                    api.create(&PostParams::default(), &pod)
-                        .await
-                        .map_err(Error::from)
-                }
-            },
-            |result| match result {
-                Ok(p) => self.recorder.event(
-                    job,
-                    events::NORMAL,
-                    "SuccessfulCreate",
-                    format!("Created pod: {}", p.metadata.name.as_deref().unwrap_or("")),
-                ),
-                Err(e) => {
-                    self.expectations.lower_creations(key, 1);
-                    self.recorder.event(
-                        job,
-                        events::WARNING,
-                        "FailedCreate",
-                        format!("Error creating: {}", api_message(e)),
-                    );
-                }
-            },
-        )
-        .await;
-        let skipped = want_n.saturating_sub(outcome.attempted);
-        if skipped > 0 {
-            self.expectations.lower_creations(key, skipped);
-        }
-        error.map_or(Ok(None), Err)
+        create_pods(&api, pods, job, key, &self.recorder, &self.expectations).await?;
+        Ok(None)
     }
 
     /// A pod for the Job, for completion index `index` if Indexed (upstream `podGenerator`).

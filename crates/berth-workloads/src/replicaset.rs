@@ -290,49 +290,21 @@ impl Inner {
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
         if diff < 0 {
             let want = usize::try_from(-diff).unwrap_or(0).min(BURST_REPLICAS);
-            self.expectations.expect_creations(key, want);
             let template = rs
                 .spec
                 .as_ref()
                 .and_then(|s| s.template.clone())
                 .unwrap_or_default();
             let pod = pods::pod_from_template(&template, &key.name, new_controller_ref(rs));
-            let (created, error) = slow_start_batch(
-                want,
-                || {
-                    let api = api.clone();
-                    let pod = pod.clone();
-                    async move {
-                        api.create(&PostParams::default(), &pod)
-                            .await
-                            .map_err(Error::from)
-                    }
-                },
-                |result| match result {
-                    Ok(p) => self.recorder.event(
-                        rs,
-                        events::NORMAL,
-                        "SuccessfulCreate",
-                        format!("Created pod: {}", p.metadata.name.as_deref().unwrap_or("")),
-                    ),
-                    Err(e) => {
-                        // A failed create will never be observed.
-                        self.expectations.lower_creations(key, 1);
-                        self.recorder.event(
-                            rs,
-                            events::WARNING,
-                            "FailedCreate",
-                            format!("Error creating: {}", api_message(e)),
-                        );
-                    }
-                },
+            return create_pods(
+                &api,
+                vec![pod; want],
+                rs,
+                key,
+                &self.recorder,
+                &self.expectations,
             )
             .await;
-            let skipped = want.saturating_sub(created.attempted);
-            if skipped > 0 {
-                self.expectations.lower_creations(key, skipped);
-            }
-            return error.map_or(Ok(()), Err);
         }
         if diff > 0 {
             let n = usize::try_from(diff).unwrap_or(0).min(BURST_REPLICAS);
@@ -437,6 +409,62 @@ pub(crate) fn api_message(e: &Error) -> String {
         Error::Kube(kube::Error::Api(s)) => s.message.clone(),
         other => other.to_string(),
     }
+}
+
+/// Creates `pods` for `owner` in slow-start batches (upstream `slowStartBatch` as the ReplicaSet
+/// and Job controllers use it): expects the creations first, records SuccessfulCreate or
+/// FailedCreate per pod, and lowers the expectations for failed and skipped creates, which the
+/// pod cache will never see. Returns the first error.
+pub(crate) async fn create_pods<K>(
+    api: &Api<Pod>,
+    pods: Vec<Pod>,
+    owner: &K,
+    key: &Key,
+    recorder: &Recorder,
+    expectations: &Expectations,
+) -> Result<()>
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    let want = pods.len();
+    expectations.expect_creations(key, want);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (outcome, error) = slow_start_batch(
+        want,
+        || {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let api = api.clone();
+            let pod = pods.get(i).cloned().unwrap_or_default();
+            async move {
+                api.create(&PostParams::default(), &pod)
+                    .await
+                    .map_err(Error::from)
+            }
+        },
+        |result| match result {
+            Ok(p) => recorder.event(
+                owner,
+                events::NORMAL,
+                "SuccessfulCreate",
+                format!("Created pod: {}", p.metadata.name.as_deref().unwrap_or("")),
+            ),
+            Err(e) => {
+                expectations.lower_creations(key, 1);
+                recorder.event(
+                    owner,
+                    events::WARNING,
+                    "FailedCreate",
+                    format!("Error creating: {}", api_message(e)),
+                );
+            }
+        },
+    )
+    .await;
+    let skipped = want.saturating_sub(outcome.attempted);
+    if skipped > 0 {
+        expectations.lower_creations(key, skipped);
+    }
+    error.map_or(Ok(()), Err)
 }
 
 /// How many calls a slow-start batch run made.
