@@ -1,7 +1,7 @@
 //! Admission plugins of Kubernetes that need server state, run by [`crate::rest`] on create:
 //!
-//! - mutating, after defaulting and before validation: `DefaultTolerationSeconds`
-//!   ([`tolerations`]) and the defaulting half of `LimitRanger` ([`limitranger`]);
+//! - mutating, after defaulting and before validation: `ServiceAccount` ([`serviceaccount`]),
+//!   `DefaultTolerationSeconds` ([`tolerations`]) and the defaulting half of `LimitRanger` ([`limitranger`]);
 //! - validating, after validation and just before storage: the checks of `LimitRanger`, then
 //!   `ResourceQuota` ([`quota`]), which also charges the new object to the namespace's quotas
 //!   (`status.used`, written with optimistic concurrency, so concurrent creates cannot both
@@ -11,6 +11,7 @@
 
 pub mod limitranger;
 pub mod quota;
+pub mod serviceaccount;
 pub mod tolerations;
 
 use std::collections::HashSet;
@@ -57,6 +58,17 @@ impl ApiServer {
         let Some(ns) = object::meta_str(obj, "namespace").map(str::to_string) else {
             return Ok(());
         };
+        let account_name = obj
+            .pointer("/spec/serviceAccountName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+            .to_string();
+        let accounts = self.list_core("serviceaccounts", &ns).await?;
+        let account = accounts
+            .iter()
+            .find(|a| object::name(a) == Some(account_name.as_str()));
+        serviceaccount::admit(obj, account);
         tolerations::admit(obj);
         let ranges = self.list_core("limitranges", &ns).await?;
         limitranger::mutate(obj, &ranges);
