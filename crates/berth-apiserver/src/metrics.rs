@@ -606,8 +606,12 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let store =
                 SqliteStore::open(SqliteStoreOptions::new(dir.path().join("state.db"))).unwrap();
-            let creds =
-                crate::pki::load_or_create(dir.path(), "127.0.0.1:6443".parse().unwrap()).unwrap();
+            let creds = crate::pki::load_or_create(
+                dir.path(),
+                "127.0.0.1:6443".parse().unwrap(),
+                [10, 96, 0, 1].into(),
+            )
+            .unwrap();
             let store_dyn: Arc<dyn Store> = store.clone();
             let server =
                 ApiServer::new(store_dyn, &creds, "127.0.0.1:6443".into(), "10.96.0.0/12").unwrap();

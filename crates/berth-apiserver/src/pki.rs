@@ -56,7 +56,13 @@ pub struct Credentials {
 
 /// Loads the credentials in `dir/pki`, creating what is missing. The serving certificate is
 /// re-issued when it does not cover `addr`'s IP.
-pub fn load_or_create(dir: &Path, addr: SocketAddr) -> Result<Credentials, PkiError> {
+/// `service_ip` is the `kubernetes` Service's ClusterIP (the first address of the service
+/// CIDR), which pods use to reach the API server.
+pub fn load_or_create(
+    dir: &Path,
+    addr: SocketAddr,
+    service_ip: IpAddr,
+) -> Result<Credentials, PkiError> {
     let pki = dir.join("pki");
     fs::create_dir_all(&pki).map_err(io(&pki))?;
     let ca_crt = pki.join("ca.crt");
@@ -99,7 +105,7 @@ pub fn load_or_create(dir: &Path, addr: SocketAddr) -> Result<Credentials, PkiEr
         "kubernetes.default.svc.cluster.local".into(),
         "127.0.0.1".into(),
         "::1".into(),
-        "10.96.0.1".into(),
+        service_ip.to_string(),
     ];
     let ip = addr.ip();
     if !ip.is_unspecified() && !sans.contains(&ip.to_string()) {

@@ -64,6 +64,9 @@ pub struct ApiServer {
     pub(crate) pod_logs: OnceLock<Arc<dyn crate::podlogs::PodLogSource>>,
     /// Where `metrics.k8s.io` reads usage; the group is served only once this is set.
     pub(crate) resource_metrics: OnceLock<Arc<dyn crate::metrics::ResourceMetricsSource>>,
+    /// Whether the ServiceAccount admission plugin runs (kube-apiserver's
+    /// `--disable-admission-plugins=ServiceAccount` turns it off).
+    pub(crate) service_account_admission: AtomicBool,
     /// Read-only debug views of in-process components under `/debug/berth/`.
     pub(crate) debug: crate::debug::DebugEndpoints,
 }
@@ -103,6 +106,7 @@ impl ApiServer {
             internal_token,
             pod_logs: OnceLock::new(),
             resource_metrics: OnceLock::new(),
+            service_account_admission: AtomicBool::new(true),
             debug: Default::default(),
         }))
     }
@@ -153,6 +157,15 @@ impl ApiServer {
     }
 
     /// Plugs in the node agents' usage for `metrics.k8s.io` (once; later calls are ignored).
+    /// Turns the ServiceAccount admission plugin off, as
+    /// `--disable-admission-plugins=ServiceAccount` does: for servers without the controllers
+    /// that publish ServiceAccounts and `kube-root-ca.crt`, whose pods could not start with the
+    /// token volume the plugin adds.
+    pub fn disable_service_account_admission(&self) {
+        self.service_account_admission
+            .store(false, Ordering::Relaxed);
+    }
+
     pub fn set_resource_metrics_source(
         &self,
         source: Arc<dyn crate::metrics::ResourceMetricsSource>,

@@ -58,17 +58,12 @@ impl ApiServer {
         let Some(ns) = object::meta_str(obj, "namespace").map(str::to_string) else {
             return Ok(());
         };
-        let account_name = obj
-            .pointer("/spec/serviceAccountName")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .unwrap_or("default")
-            .to_string();
-        let accounts = self.list_core("serviceaccounts", &ns).await?;
-        let account = accounts
-            .iter()
-            .find(|a| object::name(a) == Some(account_name.as_str()));
-        serviceaccount::admit(obj, account);
+        if self
+            .service_account_admission
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.admit_service_account(obj, &ns).await?;
+        }
         tolerations::admit(obj);
         let ranges = self.list_core("limitranges", &ns).await?;
         limitranger::mutate(obj, &ranges);
@@ -77,6 +72,21 @@ impl ApiServer {
         if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
             status.insert("qosClass".into(), json!(qos));
         }
+        Ok(())
+    }
+
+    async fn admit_service_account(&self, obj: &mut Value, ns: &str) -> Result<(), ApiError> {
+        let account_name = obj
+            .pointer("/spec/serviceAccountName")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+            .to_string();
+        let accounts = self.list_core("serviceaccounts", ns).await?;
+        let account = accounts
+            .iter()
+            .find(|a| object::name(a) == Some(account_name.as_str()));
+        serviceaccount::admit(obj, account);
         Ok(())
     }
 

@@ -77,7 +77,8 @@ pub fn admit(pod: &mut Value, account: Option<&Value>) {
             let Some(c) = c.as_object_mut() else { continue };
             let mounts = c.entry("volumeMounts").or_insert_with(|| json!([]));
             if let Some(mounts) = mounts.as_array_mut() {
-                mounts.push(json!({"name": volume_name, "readOnly": true, "mountPath": MOUNT_PATH}));
+                mounts
+                    .push(json!({"name": volume_name, "readOnly": true, "mountPath": MOUNT_PATH}));
             }
         }
     }
@@ -107,12 +108,25 @@ mod tests {
         assert_eq!(p["spec"]["serviceAccountName"], "default");
         let vol = &p["spec"]["volumes"][0];
         let name = vol["name"].as_str().unwrap();
-        assert!(name.starts_with("kube-api-access-") && name.len() == 21, "{name}");
-        assert_eq!(vol["projected"]["sources"][0]["serviceAccountToken"]["path"], "token");
-        assert_eq!(vol["projected"]["sources"][1]["configMap"]["name"], "kube-root-ca.crt");
+        assert!(
+            name.starts_with("kube-api-access-") && name.len() == 21,
+            "{name}"
+        );
+        assert_eq!(
+            vol["projected"]["sources"][0]["serviceAccountToken"]["path"],
+            "token"
+        );
+        assert_eq!(
+            vol["projected"]["sources"][1]["configMap"]["name"],
+            "kube-root-ca.crt"
+        );
         for c in ["containers", "initContainers"] {
             for container in p["spec"][c].as_array().unwrap() {
-                let m = container["volumeMounts"].as_array().unwrap().last().unwrap();
+                let m = container["volumeMounts"]
+                    .as_array()
+                    .unwrap()
+                    .last()
+                    .unwrap();
                 assert_eq!(m["mountPath"], MOUNT_PATH);
                 assert_eq!(m["name"], name);
                 assert_eq!(m["readOnly"], true);
@@ -129,14 +143,20 @@ mod tests {
 
         let mut p = pod();
         p["spec"]["serviceAccountName"] = json!("robot");
-        admit(&mut p, Some(&json!({"automountServiceAccountToken": false})));
+        admit(
+            &mut p,
+            Some(&json!({"automountServiceAccountToken": false})),
+        );
         assert_eq!(p["spec"]["serviceAccountName"], "robot");
         assert!(p["spec"].get("volumes").is_none());
 
         // The pod's true overrides the account's false.
         let mut p = pod();
         p["spec"]["automountServiceAccountToken"] = json!(true);
-        admit(&mut p, Some(&json!({"automountServiceAccountToken": false})));
+        admit(
+            &mut p,
+            Some(&json!({"automountServiceAccountToken": false})),
+        );
         assert_eq!(p["spec"]["volumes"].as_array().map(Vec::len), Some(1));
     }
 
