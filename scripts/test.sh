@@ -13,6 +13,24 @@ if ! python3 -c 'import kubernetes' 2>/dev/null; then
     || echo "!!!!!! could not install the Python kubernetes client: its test will be SKIPPED !!!!!!" >&2
 fi
 
+# Debian packages the traffic tests drive for real: nginx (upstream sync), dig (cluster DNS),
+# curl. Installed when missing and when we may (root); otherwise those tests skip loudly.
+missing=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v dig >/dev/null || missing+=(dnsutils)
+command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # The nginx package starts a system nginx on port 80; the tests run private instances.
+    (apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }) \
+      || echo "!!!!!! could not install ${missing[*]}: tests that need them will be SKIPPED !!!!!!" >&2
+  else
+    echo "!!!!!! ${missing[*]} missing and not root: tests that need them will be SKIPPED !!!!!!" >&2
+  fi
+fi
+
 # Two cores: keep the test binaries from starting too many servers at once. The workload tests
 # run real pods: they need root for cgroups and network namespaces (CI runs as root), python3,
 # sh and curl.

@@ -26,6 +26,8 @@ pub struct ClusterOptions {
     pub simulated_nodes: usize,
     /// The cluster CA (PEM), published as `kube-root-ca.crt` in every namespace.
     pub ca_pem: String,
+    /// The service proxy, cluster DNS and ingress router (they run with the node agent).
+    pub traffic: crate::traffic::TrafficOptions,
 }
 
 /// The running components; [`Components::stop`] waits for them after shutdown was signalled.
@@ -82,6 +84,7 @@ pub async fn start(
         );
     }
 
+    let traffic_kubernetes_ip = options.traffic.kubernetes_ip;
     let mut node_agent = None;
     let mut logs = None;
     let mut usage = None;
@@ -91,7 +94,18 @@ pub async fn start(
             None => hostname()?,
         };
 
+        let traffic = crate::traffic::start(
+            options.traffic,
+            server,
+            client.clone(),
+            shutdown.clone(),
+            &mut control_plane,
+        )
+        .await?;
+        let kubernetes_ip = traffic_kubernetes_ip;
+
         let mut config = berth_node::NodeAgentConfig::new(node_name, options.data_dir.join("node"));
+        config.cluster_dns = traffic.cluster_dns;
         // Names of host-wide things (bridge, network namespaces, cgroups) follow the pod CIDR,
         // so two Berths on different CIDRs never touch each other's pods.
         let instance = instance_name(&options.pod_cidr)?;
@@ -100,7 +114,7 @@ pub async fn start(
         config.cgroup_parent = instance.clone();
         config.bridge_name = instance;
         // Pods reach the API server through the `kubernetes` Service, as on Kubernetes.
-        config.api_server_host = "10.96.0.1".into();
+        config.api_server_host = kubernetes_ip.to_string();
         config.api_server_port = 443;
         let agent = berth_node::NodeAgent::new(client.clone(), config)
             .await

@@ -3,6 +3,8 @@
 
 mod cluster;
 mod scheduler_cmd;
+mod sync_cmd;
+mod traffic;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +26,9 @@ enum Command {
     Up(up::UpArgs),
     /// Ask the scheduler why a pod went where it went.
     Scheduler(scheduler_cmd::SchedulerArgs),
+    /// Write nginx `upstream` blocks from Services' ready endpoints in one or more clusters,
+    /// test them with `nginx -t` and reload nginx whenever they change.
+    SyncUpstreams(sync_cmd::SyncUpstreamsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +43,10 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args),
         Command::Scheduler(args) => scheduler_cmd::run(args),
+        Command::SyncUpstreams(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(sync_cmd::run(args))),
     }
 }

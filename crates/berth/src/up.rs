@@ -35,6 +35,29 @@ pub struct UpArgs {
     /// Also register this many simulated nodes (pods on them run without processes, like kwok).
     #[arg(long, default_value_t = 0)]
     pub simulated_nodes: usize,
+    /// Where the ingress router serves plain HTTP (with the node agent).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    /// Where the ingress router serves HTTPS, with certificates from the Ingresses' TLS Secrets.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub https_addr: SocketAddr,
+    /// Host addresses NodePort Services listen on (kube-proxy's --nodeport-addresses);
+    /// loopback unless told otherwise.
+    #[arg(long, value_delimiter = ',', default_value = "127.0.0.1")]
+    pub nodeport_addresses: Vec<std::net::IpAddr>,
+    /// Also keep nginx upstreams of these Services in sync (NS/NAME[:PORT], repeatable; needs
+    /// --sync-upstreams-output), as `berth sync-upstreams` does for any cluster.
+    #[arg(long = "sync-upstreams", value_name = "NS/NAME[:PORT]")]
+    pub sync_upstreams: Vec<berth_upstream_sync::ServiceSelector>,
+    /// The nginx include file `--sync-upstreams` writes.
+    #[arg(long, value_name = "FILE", requires = "sync_upstreams")]
+    pub sync_upstreams_output: Option<PathBuf>,
+    /// An argument for every nginx call of `--sync-upstreams` (e.g. "-c /etc/nginx/nginx.conf").
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    pub sync_upstreams_nginx_arg: Vec<String>,
+    /// Log one line per request through the ingress router (target `berth::access`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub access_log: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -92,7 +115,11 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.api_addr))?;
     let addr = listener.local_addr().context("listener has no address")?;
-    let creds = pki::load_or_create(&data_dir, addr).context("cannot set up credentials")?;
+    let services = berth_apiserver::ipalloc::ServiceAllocator::new(&args.service_cidr)
+        .map_err(|e| anyhow::anyhow!("--service-cidr: {e}"))?;
+    let kubernetes_ip = services.first_ip();
+    let creds = pki::load_or_create(&data_dir, addr, kubernetes_ip.into())
+        .context("cannot set up credentials")?;
     let tls = pki::server_config(&creds)?;
     let host = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
@@ -114,12 +141,38 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
             node_agent: !args.no_node_agent,
             simulated_nodes: args.simulated_nodes,
             ca_pem: creds.ca_pem.clone(),
+            traffic: crate::traffic::TrafficOptions {
+                service_cidr: args.service_cidr.clone(),
+                kubernetes_ip,
+                api_server: host,
+                http_addr: args.http_addr,
+                https_addr: args.https_addr,
+                nodeport_addresses: args.nodeport_addresses.clone(),
+                access_log: args.access_log,
+            },
         },
         &server,
         client,
         ctl_rx,
     )
     .await?;
+
+    let upstream_sync = match (&args.sync_upstreams_output, args.sync_upstreams.is_empty()) {
+        (Some(output), false) => {
+            let options = crate::sync_cmd::UpstreamOptions {
+                services: args.sync_upstreams.clone(),
+                output: output.clone(),
+                nginx: "nginx".into(),
+                nginx_args: args.sync_upstreams_nginx_arg.clone(),
+            };
+            let client = kube::Client::new(server.clone().in_process_service(), "default");
+            let sync = crate::sync_cmd::in_process(client, "berth", &options)?;
+            let shutdown = ctl_tx.subscribe();
+            Some(tokio::spawn(async move { sync.run(shutdown).await }))
+        }
+        (None, false) => bail!("--sync-upstreams needs --sync-upstreams-output FILE"),
+        _ => None,
+    };
 
     // Clients get their kubeconfig only once the server answers.
     let url = format!("https://{host}");
@@ -143,6 +196,9 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
     let _ = ctl_tx.send(true);
     server.begin_shutdown();
     components.stop().await;
+    if let Some(sync) = upstream_sync {
+        let _ = tokio::time::timeout(Duration::from_secs(5), sync).await;
+    }
     match tokio::time::timeout(Duration::from_secs(10), serving).await {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "server ended with an error"),

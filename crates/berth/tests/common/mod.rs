@@ -39,9 +39,41 @@ impl Berth {
         let octet = 100 + (std::process::id() * 7 + n) % 150;
         let node = format!("test-node-{octet}");
         let cidr = format!("10.244.{octet}.0/24");
-        let mut args = vec!["--node-name", node.as_str(), "--pod-cidr", cidr.as_str()];
+        // Service IPs live on the host's `lo`, so each test server gets its own service CIDR,
+        // and its own ingress ports.
+        let service_cidr = format!("10.100.{octet}.0/24");
+        let http = format!("127.0.0.1:{}", free_port());
+        let https = format!("127.0.0.1:{}", free_port());
+        let mut args = vec![
+            "--node-name",
+            node.as_str(),
+            "--pod-cidr",
+            cidr.as_str(),
+            "--service-cidr",
+            service_cidr.as_str(),
+            "--http-addr",
+            http.as_str(),
+            "--https-addr",
+            https.as_str(),
+        ];
         args.extend_from_slice(extra);
         Self::start_args(&args)
+    }
+
+    /// The value of a `--flag VALUE` this server was started with.
+    pub fn arg(&self, flag: &str) -> Option<String> {
+        let i = self.extra_args.iter().position(|a| a == flag)?;
+        self.extra_args.get(i + 1).cloned()
+    }
+
+    /// The ingress router's plain-HTTP address (servers from [`Berth::start_with_node`]).
+    pub fn http_addr(&self) -> String {
+        self.arg("--http-addr").expect("started with --http-addr")
+    }
+
+    /// The ingress router's HTTPS address (servers from [`Berth::start_with_node`]).
+    pub fn https_addr(&self) -> String {
+        self.arg("--https-addr").expect("started with --https-addr")
     }
 
     /// `berth up` without the local node agent (the API tests need no processes).
@@ -274,8 +306,18 @@ fn unsafe_kill(pid: i32, sig: i32) {
 }
 
 impl Drop for Berth {
+    /// SIGTERM first, so the node agent stops its pods and the service proxy takes its
+    /// addresses off `lo`; SIGKILL if that takes too long.
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            unsafe_kill(c.id() as i32, 15);
+            let deadline = Instant::now() + Duration::from_secs(45);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -298,4 +340,12 @@ pub fn have_kubectl() -> bool {
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// A TCP port that was free a moment ago (the kernel's pick for port 0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
