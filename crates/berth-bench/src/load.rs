@@ -63,7 +63,7 @@ impl Lat {
 }
 
 /// Errors of a run: how many, and the first few distinct messages.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Errors {
     pub count: u64,
     pub samples: Vec<String>,

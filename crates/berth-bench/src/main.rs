@@ -5,6 +5,7 @@
 //!   fan-out, memory), with etcd measured in the same run for comparison.
 //! * `kubectl`: `kubectl apply -f` of 500 objects, strategic merge and server-side apply patches.
 //! * `workloads`: idle cost, pod startup, scheduler throughput, CronJob lag and missed runs.
+//! * `traffic`: the ingress router against nginx with wrk, and requests lost in a rollout.
 //!
 //! Everything runs on loopback, is bounded in count and time, and the servers it starts are
 //! stopped when it ends, also on error or Ctrl-C.
@@ -17,6 +18,7 @@ mod kubectl;
 mod kv;
 mod load;
 mod report;
+mod traffic;
 mod workloads;
 
 use std::path::PathBuf;
@@ -48,6 +50,9 @@ enum Command {
     /// Workloads: idle cost, pod startup latency with real processes, scheduler throughput on
     /// simulated nodes, CronJob lag and missed/duplicate runs.
     Workloads(workloads::WorkloadsArgs),
+    /// Traffic: requests/s and p99 through the ingress router and through nginx as a reverse
+    /// proxy (same backend, same run, wrk), and failed requests during a rolling update.
+    Traffic(traffic::TrafficArgs),
 }
 
 /// Options every subcommand takes.
@@ -104,6 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Api(args) => (api::run(args, &mut report).await, &args.common),
         Command::Kubectl(args) => (kubectl::run(args, &mut report).await, &args.common),
         Command::Workloads(args) => (workloads::run(args, &mut report).await, &args.common),
+        Command::Traffic(args) => (traffic::run(args, &mut report).await, &args.common),
     };
     report.meta("completed", result.is_ok());
     if let Some(path) = &common.json {
