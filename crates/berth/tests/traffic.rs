@@ -203,6 +203,14 @@ fn ingress_services_and_dns_reach_every_replica() {
         ),
     );
     wait_until_routed(&berth, "echo.test", "/");
+    // The default IngressClass was filled in (DefaultIngressClass admission), and the router
+    // published its address.
+    let ing = berth.get_json(&["ingress", "echo"]);
+    assert_eq!(ing["spec"]["ingressClassName"], "berth", "{ing}");
+    berth.wait_for("the Ingress status address", LONG, || {
+        let ing = berth.get_json(&["ingress", "echo"]);
+        (ing["status"]["loadBalancer"]["ingress"][0]["ip"] == "127.0.0.1").then_some(())
+    });
 
     // Every replica gets traffic through the router.
     let mut seen = BTreeMap::new();

@@ -1,7 +1,8 @@
 //! Admission plugins of Kubernetes that need server state, run by [`crate::rest`] on create:
 //!
-//! - mutating, after defaulting and before validation: `ServiceAccount` ([`serviceaccount`]),
-//!   `DefaultTolerationSeconds` ([`tolerations`]) and the defaulting half of `LimitRanger` ([`limitranger`]);
+//! - mutating, after defaulting and before validation: `DefaultIngressClass`, `ServiceAccount`
+//!   ([`serviceaccount`]), `DefaultTolerationSeconds` ([`tolerations`]) and the defaulting half
+//!   of `LimitRanger` ([`limitranger`]);
 //! - validating, after validation and just before storage: the checks of `LimitRanger`, then
 //!   `ResourceQuota` ([`quota`]), which also charges the new object to the namespace's quotas
 //!   (`status.used`, written with optimistic concurrency, so concurrent creates cannot both
@@ -26,6 +27,12 @@ use crate::server::ApiServer;
 
 /// Attempts at charging quotas when their status keeps changing underneath.
 const QUOTA_RETRIES: usize = 10;
+
+fn is_ingresses(served: &Served) -> bool {
+    !served.is_custom()
+        && served.info.group == "networking.k8s.io"
+        && served.info.resource == "ingresses"
+}
 
 fn is_pods(served: &Served) -> bool {
     !served.is_custom() && served.info.group.is_empty() && served.info.resource == "pods"
@@ -52,6 +59,9 @@ impl ApiServer {
         served: &Served,
         obj: &mut Value,
     ) -> Result<(), ApiError> {
+        if is_ingresses(served) {
+            return self.admit_default_ingress_class(obj).await;
+        }
         if !is_pods(served) {
             return Ok(());
         }
@@ -71,6 +81,43 @@ impl ApiServer {
         let qos = qos_class(obj);
         if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
             status.insert("qosClass".into(), json!(qos));
+        }
+        Ok(())
+    }
+
+    /// `DefaultIngressClass`: an Ingress without a class (neither `spec.ingressClassName` nor
+    /// the legacy annotation) gets the default IngressClass's name; with several defaults, the
+    /// newest.
+    async fn admit_default_ingress_class(&self, obj: &mut Value) -> Result<(), ApiError> {
+        let has_class = obj
+            .pointer("/spec/ingressClassName")
+            .is_some_and(|v| !v.is_null())
+            || obj
+                .pointer("/metadata/annotations/kubernetes.io~1ingress.class")
+                .is_some();
+        if has_class {
+            return Ok(());
+        }
+        let classes = self
+            .list_objects("networking.k8s.io", "v1", "ingressclasses", None)
+            .await?;
+        let default = classes
+            .iter()
+            .filter(|c| {
+                c.pointer("/metadata/annotations/ingressclass.kubernetes.io~1is-default-class")
+                    .and_then(Value::as_str)
+                    == Some("true")
+            })
+            .max_by_key(|c| {
+                object::meta_str(c, "creationTimestamp")
+                    .unwrap_or_default()
+                    .to_string()
+            });
+        if let (Some(class), Some(spec)) = (
+            default.and_then(|c| object::name(c)),
+            obj.get_mut("spec").and_then(Value::as_object_mut),
+        ) {
+            spec.insert("ingressClassName".into(), json!(class));
         }
         Ok(())
     }
@@ -189,13 +236,24 @@ impl ApiServer {
 
     /// The objects of a core v1 resource in one namespace.
     async fn list_core(&self, resource: &str, ns: &str) -> Result<Vec<Value>, ApiError> {
-        let Some(served) = self.registry.get("", "v1", resource) else {
+        self.list_objects("", "v1", resource, Some(ns)).await
+    }
+
+    /// The objects of a resource (in one namespace, or all / cluster-scoped with `None`).
+    async fn list_objects(
+        &self,
+        group: &str,
+        version: &str,
+        resource: &str,
+        ns: Option<&str>,
+    ) -> Result<Vec<Value>, ApiError> {
+        let Some(served) = self.registry.get(group, version, resource) else {
             return Ok(Vec::new());
         };
         let list = self
             .store
             .list(berth_store::ListRequest {
-                prefix: served.list_prefix(Some(ns)),
+                prefix: served.list_prefix(ns),
                 ..Default::default()
             })
             .await
