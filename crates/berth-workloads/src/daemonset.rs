@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
@@ -27,7 +26,7 @@ use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::replicaset::{ERROR_BACKOFF, api_message};
+use crate::replicaset::{ERROR_BACKOFF, create_pods, delete_pods};
 use crate::statefulset::{REVISION_LABEL, revision_data, template_of_revision};
 use berth_controllers::runtime::WorkQueue;
 use berth_controllers::runtime::{Requeue, run_workers};
@@ -574,92 +573,38 @@ impl Inner {
             .as_ref()
             .map(|s| s.template.clone())
             .unwrap_or_default();
-        self.expectations.expect_creations(key, nodes.len());
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-        let results = join_all(nodes.iter().map(|node| {
-            let mut pod = pods::pod_from_template(&template, &key.name, new_controller_ref(ds));
-            let labels = pod.metadata.labels.get_or_insert_with(BTreeMap::new);
-            labels.insert(REVISION_LABEL.into(), hash.to_string());
-            if let Some(g) = ds.metadata.generation {
-                labels.insert(TEMPLATE_GENERATION_LABEL.into(), g.to_string());
-            }
-            let spec = pod.spec.get_or_insert_with(PodSpec::default);
-            add_tolerations(spec);
-            pin_to_node(spec, node);
-            let api = api.clone();
-            async move { api.create(&PostParams::default(), &pod).await }
-        }))
-        .await;
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(p) => self.recorder.event(
-                    ds,
-                    events::NORMAL,
-                    "SuccessfulCreate",
-                    format!("Created pod: {}", p.metadata.name.as_deref().unwrap_or("")),
-                ),
-                Err(e) => {
-                    self.expectations.lower_creations(key, 1);
-                    let e = Error::from(e);
-                    self.recorder.event(
-                        ds,
-                        events::WARNING,
-                        "FailedCreate",
-                        format!("Error creating: {}", api_message(&e)),
-                    );
-                    errors.push(e.to_string());
+        let pods: Vec<Pod> = nodes
+            .iter()
+            .map(|node| {
+                let mut pod = pods::pod_from_template(&template, &key.name, new_controller_ref(ds));
+                let labels = pod.metadata.labels.get_or_insert_with(BTreeMap::new);
+                labels.insert(REVISION_LABEL.into(), hash.to_string());
+                if let Some(g) = ds.metadata.generation {
+                    labels.insert(TEMPLATE_GENERATION_LABEL.into(), g.to_string());
                 }
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Aggregate(errors))
-        }
+                let spec = pod.spec.get_or_insert_with(PodSpec::default);
+                add_tolerations(spec);
+                pin_to_node(spec, node);
+                pod
+            })
+            .collect();
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
+        create_pods(&api, pods, ds, key, &self.recorder, &self.expectations).await
     }
 
     async fn delete_pods(&self, ds: &DaemonSet, key: &Key, victims: &[Arc<Pod>]) -> Result<()> {
-        if victims.is_empty() {
-            return Ok(());
-        }
-        self.expectations
-            .expect_deletions(key, victims.iter().map(|p| pods::pod_key(p)).collect());
         let api: Api<Pod> = Api::namespaced(self.client.clone(), &key.namespace);
-        let results = join_all(victims.iter().map(|p| {
-            let api = api.clone();
-            let name = p.metadata.name.clone().unwrap_or_default();
-            async move {
-                (
-                    name.clone(),
-                    api.delete(&name, &DeleteParams::default()).await,
-                )
-            }
-        }))
-        .await;
-        let mut errors = Vec::new();
-        for (p, (name, r)) in victims.iter().zip(results) {
-            match r {
-                Ok(_) => self.recorder.event(
-                    ds,
-                    events::NORMAL,
-                    "SuccessfulDelete",
-                    format!("Deleted pod: {name}"),
-                ),
-                Err(e) => {
-                    self.expectations.deletion_observed(key, &pods::pod_key(p));
-                    let e = Error::from(e);
-                    if !e.is_not_found() {
-                        errors.push(e.to_string());
-                    }
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Aggregate(errors))
-        }
+        let victims: Vec<&Pod> = victims.iter().map(|p| &**p).collect();
+        delete_pods(
+            &api,
+            &victims,
+            ds,
+            key,
+            &DeleteParams::default(),
+            &self.recorder,
+            &self.expectations,
+        )
+        .await
     }
 }
 

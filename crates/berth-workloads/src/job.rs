@@ -28,7 +28,7 @@ use crate::expectations::Expectations;
 use crate::informer::{Informer, Informers};
 use crate::meta::{self, Key, Selector, controller_ref, new_controller_ref};
 use crate::pods;
-use crate::replicaset::{ERROR_BACKOFF, create_pods};
+use crate::replicaset::{ERROR_BACKOFF, create_pods, delete_pods};
 use berth_controllers::runtime::Backoff;
 use berth_controllers::runtime::WorkQueue;
 use berth_controllers::runtime::{Requeue, run_workers};
@@ -714,43 +714,17 @@ impl Inner {
             return Ok(());
         }
         self.remove_finalizers(victims.iter().map(|p| &**p)).await?;
-        self.expectations
-            .expect_deletions(key, victims.iter().map(|p| pods::pod_key(p)).collect());
-        let api = self.pod_api(&key.namespace);
-        let results = join_all(victims.iter().map(|p| {
-            let api = api.clone();
-            let name = p.metadata.name.clone().unwrap_or_default();
-            async move {
-                (
-                    name.clone(),
-                    api.delete(&name, &DeleteParams::background()).await,
-                )
-            }
-        }))
-        .await;
-        let mut errors = Vec::new();
-        for (p, (name, r)) in victims.iter().zip(results) {
-            match r {
-                Ok(_) => self.recorder.event(
-                    job,
-                    events::NORMAL,
-                    "SuccessfulDelete",
-                    format!("Deleted pod: {name}"),
-                ),
-                Err(e) => {
-                    self.expectations.deletion_observed(key, &pods::pod_key(p));
-                    let e = Error::from(e);
-                    if !e.is_not_found() {
-                        errors.push(e.to_string());
-                    }
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Aggregate(errors))
-        }
+        let victims: Vec<&Pod> = victims.iter().map(|p| &**p).collect();
+        delete_pods(
+            &self.pod_api(&key.namespace),
+            &victims,
+            job,
+            key,
+            &DeleteParams::background(),
+            &self.recorder,
+            &self.expectations,
+        )
+        .await
     }
 
     async fn remove_finalizers<'a>(&self, pods: impl Iterator<Item = &'a Pod>) -> Result<()> {

@@ -312,46 +312,16 @@ impl Inner {
             let related = ranked.clone();
             pods::sort_for_deletion(&mut ranked, &related, meta::now());
             let victims: Vec<&Pod> = ranked.into_iter().take(n).collect();
-            self.expectations
-                .expect_deletions(key, victims.iter().map(|p| pods::pod_key(p)).collect());
-            let results = join_all(victims.iter().map(|p| {
-                let api = api.clone();
-                let name = p.metadata.name.clone().unwrap_or_default();
-                async move {
-                    (
-                        name.clone(),
-                        api.delete(&name, &DeleteParams::default()).await,
-                    )
-                }
-            }))
+            return delete_pods(
+                &api,
+                &victims,
+                rs,
+                key,
+                &DeleteParams::default(),
+                &self.recorder,
+                &self.expectations,
+            )
             .await;
-            let mut first_error = None;
-            for (pod, (name, result)) in victims.iter().zip(results) {
-                match result {
-                    Ok(_) => self.recorder.event(
-                        rs,
-                        events::NORMAL,
-                        "SuccessfulDelete",
-                        format!("Deleted pod: {name}"),
-                    ),
-                    Err(e) => {
-                        let e = Error::from(e);
-                        self.expectations
-                            .deletion_observed(key, &pods::pod_key(pod));
-                        if e.is_not_found() {
-                            continue;
-                        }
-                        self.recorder.event(
-                            rs,
-                            events::WARNING,
-                            "FailedDelete",
-                            format!("Error deleting: {}", api_message(&e)),
-                        );
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-            return first_error.map_or(Ok(()), Err);
         }
         Ok(())
     }
@@ -465,6 +435,61 @@ where
         expectations.lower_creations(key, skipped);
     }
     error.map_or(Ok(()), Err)
+}
+
+/// Deletes `victims` of `owner` at once (upstream `PodControl.DeletePod` for each): deletions
+/// expected first, a `SuccessfulDelete` event per pod, `FailedDelete` per error; a pod that is
+/// already gone counts as deleted. Returns the first error.
+pub(crate) async fn delete_pods<K>(
+    api: &Api<Pod>,
+    victims: &[&Pod],
+    owner: &K,
+    key: &Key,
+    params: &DeleteParams,
+    recorder: &Recorder,
+    expectations: &Expectations,
+) -> Result<()>
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    if victims.is_empty() {
+        return Ok(());
+    }
+    expectations.expect_deletions(key, victims.iter().map(|p| pods::pod_key(p)).collect());
+    let results = join_all(victims.iter().map(|p| {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        async move {
+            let result = api.delete(&name, params).await;
+            (name, result)
+        }
+    }))
+    .await;
+    let mut first_error = None;
+    for (pod, (name, result)) in victims.iter().zip(results) {
+        match result {
+            Ok(_) => recorder.event(
+                owner,
+                events::NORMAL,
+                "SuccessfulDelete",
+                format!("Deleted pod: {name}"),
+            ),
+            Err(e) => {
+                let e = Error::from(e);
+                expectations.deletion_observed(key, &pods::pod_key(pod));
+                if e.is_not_found() {
+                    continue;
+                }
+                recorder.event(
+                    owner,
+                    events::WARNING,
+                    "FailedDelete",
+                    format!("Error deleting: {}", api_message(&e)),
+                );
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// How many calls a slow-start batch run made.
