@@ -409,9 +409,21 @@ async fn watch_semantics_restart_and_compaction() {
     cms.delete("w1", &DeleteParams::default())
         .await
         .expect("delete");
+    // Only w1's events count: controllers (the root-CA publisher) may write
+    // their own ConfigMaps into the namespace while the watch is open.
     let mut kinds = Vec::new();
     while kinds.len() < 3 {
-        match tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await {
+        let event = tokio::time::timeout(Duration::from_secs(10), stream.try_next()).await;
+        let name = match &event {
+            Ok(Ok(Some(
+                WatchEvent::Added(c) | WatchEvent::Modified(c) | WatchEvent::Deleted(c),
+            ))) => c.metadata.name.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        if !name.is_empty() && name != "w1" {
+            continue;
+        }
+        match event {
             Ok(Ok(Some(WatchEvent::Added(c)))) => {
                 kinds.push(format!("ADDED {}", c.metadata.name.unwrap_or_default()))
             }
