@@ -1,0 +1,1 @@
+//! The platform commands of the `berth` CLI.

@@ -1,0 +1,1 @@
+//! Reconciles App and CronApp resources.

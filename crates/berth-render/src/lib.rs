@@ -1,0 +1,1 @@
+//! Renders App and CronApp specs into Kubernetes objects.
