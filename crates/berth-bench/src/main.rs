@@ -6,6 +6,7 @@
 //! * `kubectl`: `kubectl apply -f` of 500 objects, strategic merge and server-side apply patches.
 //! * `workloads`: idle cost, pod startup, scheduler throughput, CronJob lag and missed runs.
 //! * `traffic`: the ingress router against nginx with wrk, and requests lost in a rollout.
+//! * `platform`: render + lint of 500 specs, deploy and rollback times, operator memory.
 //!
 //! Everything runs on loopback, is bounded in count and time, and the servers it starts are
 //! stopped when it ends, also on error or Ctrl-C.
@@ -17,6 +18,7 @@ mod etcd;
 mod kubectl;
 mod kv;
 mod load;
+mod platform;
 mod report;
 mod traffic;
 mod workloads;
@@ -53,6 +55,9 @@ enum Command {
     /// Traffic: requests/s and p99 through the ingress router and through nginx as a reverse
     /// proxy (same backend, same run, wrk), and failed requests during a rolling update.
     Traffic(traffic::TrafficArgs),
+    /// Platform: render + lint of 500 spec files, deploy-to-available and rollback-to-available
+    /// of a 10-replica app, memory of a standalone operator managing 500 Apps.
+    Platform(platform::PlatformArgs),
 }
 
 /// Options every subcommand takes.
@@ -110,6 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Kubectl(args) => (kubectl::run(args, &mut report).await, &args.common),
         Command::Workloads(args) => (workloads::run(args, &mut report).await, &args.common),
         Command::Traffic(args) => (traffic::run(args, &mut report).await, &args.common),
+        Command::Platform(args) => (platform::run(args, &mut report).await, &args.common),
     };
     report.meta("completed", result.is_ok());
     if let Some(path) = &common.json {

@@ -21,7 +21,7 @@ use crate::context::{Context, POLL, RESYNC};
 use crate::kinds::is_deployment;
 use crate::owner::Owner;
 use crate::revisions::{self, Plan, Revision};
-use crate::rollout::{DeploymentView, crash_reason, failure, newest_template_hash};
+use crate::rollout::{DeploymentView, crash_reason, failure, newest_template_hash, seconds_since};
 use crate::status::{condition, status_patch};
 
 pub const KIND: &str = "App";
@@ -70,6 +70,8 @@ struct Current {
     number: i64,
     objects: Vec<Value>,
     image: Option<String>,
+    /// When the revision was recorded (RFC 3339).
+    time: String,
 }
 
 impl<'a> Reconciler<'a> {
@@ -98,6 +100,7 @@ impl<'a> Reconciler<'a> {
                 number: r.number,
                 image: r.record.image.clone(),
                 objects: r.record.objects,
+                time: r.record.time,
             },
             Plan::RollBackTo(old) => {
                 let record = RevisionRecord {
@@ -171,7 +174,8 @@ impl<'a> Reconciler<'a> {
                     // crashing later are the app's problem, not the deploy's.
                     None
                 } else {
-                    self.rollout_failure(deployment.as_ref(), v).await?
+                    self.rollout_failure(deployment.as_ref(), v, &current.time)
+                        .await?
                 };
                 match reason {
                     Some(reason) => {
@@ -358,6 +362,7 @@ impl<'a> Reconciler<'a> {
         &self,
         deployment: Option<&Deployment>,
         view: &DeploymentView,
+        applied_at: &str,
     ) -> Result<Option<String>, OperatorError> {
         let mut crash = None;
         // Until the Deployment controller saw the new template, its newest ReplicaSet is the
@@ -374,7 +379,7 @@ impl<'a> Reconciler<'a> {
                 crash = crash_reason(&pods, &hash);
             }
         }
-        Ok(failure(view, crash))
+        Ok(failure(view, crash, seconds_since(applied_at)))
     }
 
     fn new_record(&self, hash: &str) -> Result<RevisionRecord, OperatorError> {
@@ -406,6 +411,7 @@ impl<'a> Reconciler<'a> {
             number,
             image: revision.record.image,
             objects: revision.record.objects,
+            time: revision.record.time,
         })
     }
 

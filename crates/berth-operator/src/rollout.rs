@@ -25,6 +25,8 @@ pub struct DeploymentView {
     pub observed: bool,
     /// `Progressing=False` with reason `ProgressDeadlineExceeded`.
     pub deadline_exceeded: bool,
+    /// `spec.progressDeadlineSeconds` (Kubernetes' default 600).
+    pub progress_deadline_seconds: i64,
     /// The Deployment's own `Available` condition: (status is True, reason).
     pub available_condition: Option<(bool, String)>,
 }
@@ -37,7 +39,13 @@ impl DeploymentView {
         let conditions = status.conditions.unwrap_or_default();
         let progressing = conditions.iter().find(|c| c.type_ == "Progressing");
         let available = conditions.iter().find(|c| c.type_ == "Available");
+        let progress_deadline_seconds = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.progress_deadline_seconds)
+            .map_or(600, i64::from);
         DeploymentView {
+            progress_deadline_seconds,
             desired: spec_replicas,
             replicas: status.replicas.unwrap_or(0),
             updated: status.updated_replicas.unwrap_or(0),
@@ -135,13 +143,32 @@ pub fn crash_reason(pods: &[Pod], template_hash: &str) -> Option<String> {
         })
 }
 
-/// Why the rollout of the current revision failed, if it did. A deadline condition counts only
-/// once the controller saw the current spec: until then it may be the previous revision's.
-pub fn failure(view: &DeploymentView, crash: Option<String>) -> Option<String> {
-    if view.observed && view.deadline_exceeded {
+/// Why the rollout of the current revision failed, if it did, `applied_seconds_ago` after the
+/// revision was applied. A deadline condition counts only once the controller saw the current
+/// spec and the revision has had its whole deadline: the condition may be left over from an
+/// earlier rollout. (Going back to an existing ReplicaSet creates none, so the Deployment
+/// controller keeps measuring from the old condition's time, as upstream does, and can report
+/// the deadline exceeded at once.)
+pub fn failure(
+    view: &DeploymentView,
+    crash: Option<String>,
+    applied_seconds_ago: i64,
+) -> Option<String> {
+    if view.observed
+        && view.deadline_exceeded
+        && applied_seconds_ago >= view.progress_deadline_seconds
+    {
         return Some("progress deadline exceeded".to_string());
     }
     crash
+}
+
+/// Seconds since an RFC 3339 time (a revision's `time`); `i64::MAX` when it does not parse (the
+/// deadline condition is then trusted as it is).
+pub fn seconds_since(time: &str) -> i64 {
+    time.parse::<k8s_openapi::jiff::Timestamp>()
+        .map(|t| k8s_openapi::jiff::Timestamp::now().as_second() - t.as_second())
+        .unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -182,18 +209,31 @@ mod tests {
                 "reason": "ProgressDeadlineExceeded"}]})));
         assert!(view.deadline_exceeded);
         assert_eq!(
-            failure(&view, None).as_deref(),
+            failure(&view, None, 600).as_deref(),
             Some("progress deadline exceeded")
         );
         // The same condition before the controller saw the new spec is the old rollout's.
         let stale = DeploymentView::of(&deployment(json!({"observedGeneration": 1,
             "conditions": [{"type": "Progressing", "status": "False",
                 "reason": "ProgressDeadlineExceeded"}]})));
-        assert_eq!(failure(&stale, None), None);
+        assert_eq!(failure(&stale, None, 600), None);
+        // A revision younger than its deadline (600 s here) has not failed yet: the condition
+        // is an earlier rollout's.
+        assert_eq!(failure(&view, None, 10), None);
         let fine = DeploymentView::of(&deployment(json!({"conditions": [
             {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]})));
         assert!(!fine.deadline_exceeded);
-        assert_eq!(failure(&fine, None), None);
+        assert_eq!(failure(&fine, None, 600), None);
+    }
+
+    #[test]
+    fn seconds_since_a_revision_time() {
+        let past = k8s_openapi::jiff::Timestamp::now()
+            .checked_sub(k8s_openapi::jiff::SignedDuration::from_secs(30))
+            .expect("time")
+            .to_string();
+        assert!((29..=40).contains(&seconds_since(&past)));
+        assert_eq!(seconds_since("not a time"), i64::MAX);
     }
 
     fn rs(name: &str, revision: &str, hash: &str, owner: &str) -> ReplicaSet {

@@ -2,6 +2,8 @@
 //! together.
 
 mod cluster;
+mod demo;
+mod platform_cmd;
 mod scheduler_cmd;
 mod sync_cmd;
 mod traffic;
@@ -29,9 +31,19 @@ enum Command {
     /// Write nginx `upstream` blocks from Services' ready endpoints in one or more clusters,
     /// test them with `nginx -t` and reload nginx whenever they change.
     SyncUpstreams(sync_cmd::SyncUpstreamsArgs),
+    /// Start the embedded cluster and deploy the apps in examples/ (the demo).
+    Demo(demo::DemoArgs),
+    /// Install (or update) the App and CronApp CRDs in a cluster.
+    Install(platform_cmd::InstallArgs),
+    /// Run the platform operator against a cluster (e.g. a real Kubernetes one).
+    Operator(platform_cmd::OperatorArgs),
+    /// Print the JSON Schema of spec files (for editors: yaml-language-server).
+    Schema,
+    #[command(flatten)]
+    Platform(berth_cli::Command),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BERTH_LOG")
@@ -40,13 +52,28 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let ok = std::process::ExitCode::SUCCESS;
     match cli.command {
-        Command::Up(args) => up::run(args),
-        Command::Scheduler(args) => scheduler_cmd::run(args),
+        Command::Up(args) => up::run(args).map(|()| ok),
+        Command::Scheduler(args) => scheduler_cmd::run(args).map(|()| ok),
         Command::SyncUpstreams(args) => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(anyhow::Error::from)
-            .and_then(|rt| rt.block_on(sync_cmd::run(args))),
+            .and_then(|rt| rt.block_on(sync_cmd::run(args)))
+            .map(|()| ok),
+        Command::Demo(args) => demo::run(args).map(|()| ok),
+        Command::Install(args) => platform_cmd::install(args).map(|()| ok),
+        Command::Operator(args) => platform_cmd::operator(args).map(|()| ok),
+        Command::Schema => {
+            let schema = berth_spec::schema::spec_file_schema();
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ok)
+        }
+        Command::Platform(cmd) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(berth_cli::run(cmd))
+            .map_err(|e| anyhow::anyhow!("{e}")),
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 #[derive(Args, Debug)]
 pub struct UpArgs {
     /// Directory for state, credentials and the kubeconfig.
-    #[arg(long, env = "BERTH_DATA_DIR")]
+    #[arg(long, env = "BERTH_DATA_DIR", default_value = "berth-data")]
     pub data_dir: PathBuf,
     /// Address of the API server (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:6443")]
@@ -58,7 +58,30 @@ pub struct UpArgs {
     /// Log one line per request through the ingress router (target `berth::access`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub access_log: bool,
+    /// Run no platform operator (App and CronApp resources are then stored but not deployed).
+    #[arg(long)]
+    pub no_operator: bool,
+    /// Cluster name the operator puts in the `cluster` label of everything it deploys.
+    #[arg(long, default_value = "berth")]
+    pub cluster_name: String,
 }
+
+/// What `berth up` tells a caller (`berth demo`) once the cluster serves.
+pub struct Ready {
+    pub kubeconfig: PathBuf,
+    /// An in-process client of the API server.
+    pub client: kube::Client,
+    pub http_addr: SocketAddr,
+}
+
+/// Work to run once the cluster is ready, beside it, until it returns or Berth stops.
+pub type OnReady = Box<
+    dyn FnOnce(
+            Ready,
+        )
+            -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>
+        + Send,
+>;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
@@ -76,6 +99,12 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    run_with(args, None)
+}
+
+/// Runs the embedded cluster; `on_ready` (if any) runs once it serves. An error from it stops
+/// Berth and is returned.
+pub fn run_with(args: UpArgs, on_ready: Option<OnReady>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
     let data_dir = args
@@ -102,12 +131,12 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let result = rt.block_on(serve(args, data_dir.clone()));
+    let result = rt.block_on(serve(args, data_dir.clone(), on_ready));
     drop(lock);
     result
 }
 
-async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn serve(args: UpArgs, data_dir: PathBuf, on_ready: Option<OnReady>) -> anyhow::Result<()> {
     let mut opts = SqliteStoreOptions::new(data_dir.join("state.db"));
     opts.auto_compact_interval = Some(args.compaction_interval);
     let store = SqliteStore::open(opts).context("cannot open the store")?;
@@ -174,6 +203,28 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         _ => None,
     };
 
+    let operator = if args.no_operator {
+        None
+    } else {
+        let client = kube::Client::new(server.clone().in_process_service(), "default");
+        berth_operator::install_crds(&client)
+            .await
+            .context("cannot install the App and CronApp CRDs")?;
+        let config = berth_operator::OperatorConfig {
+            cluster: args.cluster_name.clone(),
+            namespace: None,
+        };
+        let mut shutdown = ctl_tx.subscribe();
+        Some(tokio::spawn(async move {
+            let stop = async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = berth_operator::run(client, config, stop).await {
+                tracing::error!(error = %e, "the operator stopped");
+            }
+        }))
+    };
+
     // Clients get their kubeconfig only once the server answers.
     let url = format!("https://{host}");
     pki::write_private(
@@ -191,11 +242,33 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         data_dir.join("kubeconfig").display()
     );
 
-    wait_for_signal().await;
+    let mut result = Ok(());
+    match on_ready {
+        Some(work) => {
+            let ready = Ready {
+                kubeconfig: data_dir.join("kubeconfig"),
+                client: kube::Client::new(server.clone().in_process_service(), "default"),
+                http_addr: args.http_addr,
+            };
+            tokio::select! {
+                r = work(ready) => {
+                    result = r;
+                    if result.is_ok() {
+                        wait_for_signal().await;
+                    }
+                }
+                _ = wait_for_signal() => {}
+            }
+        }
+        None => wait_for_signal().await,
+    }
     tracing::info!("shutting down");
     let _ = ctl_tx.send(true);
     server.begin_shutdown();
     components.stop().await;
+    if let Some(operator) = operator {
+        let _ = tokio::time::timeout(Duration::from_secs(5), operator).await;
+    }
     if let Some(sync) = upstream_sync {
         let _ = tokio::time::timeout(Duration::from_secs(5), sync).await;
     }
@@ -206,10 +279,10 @@ async fn serve(args: UpArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("server did not stop within 10s"),
     }
     store.close();
-    Ok(())
+    result
 }
 
-async fn wait_for_signal() {
+pub async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,

@@ -5,7 +5,7 @@
 #[macro_use]
 mod common;
 
-use common::Berth;
+use common::{Berth, curl};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
@@ -146,28 +146,6 @@ fn rollout(berth: &Berth, name: &str) {
     ]);
 }
 
-/// `curl` with extra arguments; returns (HTTP status, body).
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
-}
-
-/// GET through the ingress router with a Host header.
-fn via_ingress(berth: &Berth, host: &str, path: &str, extra: &[&str]) -> (u16, String) {
-    let url = format!("http://{}{path}", berth.http_addr());
-    let header = format!("Host: {host}");
-    let mut args = vec!["-H", header.as_str()];
-    args.extend_from_slice(extra);
-    args.push(url.as_str());
-    curl(&args)
-}
-
 /// The pod name at the start of an echo server's answer.
 fn served_by(body: &str) -> String {
     body.split_whitespace().next().unwrap_or("").to_string()
@@ -175,7 +153,7 @@ fn served_by(body: &str) -> String {
 
 fn wait_until_routed(berth: &Berth, host: &str, path: &str) {
     berth.wait_for(&format!("{host}{path} routed"), LONG, || {
-        (via_ingress(berth, host, path, &[]).0 == 200).then_some(())
+        (berth.via_ingress(host, path, &[]).0 == 200).then_some(())
     });
 }
 
@@ -215,7 +193,7 @@ fn ingress_services_and_dns_reach_every_replica() {
     // Every replica gets traffic through the router.
     let mut seen = BTreeMap::new();
     for _ in 0..60 {
-        let (code, body) = via_ingress(&berth, "echo.test", "/hello", &[]);
+        let (code, body) = berth.via_ingress("echo.test", "/hello", &[]);
         assert_eq!(code, 200, "{body}");
         assert!(body.contains(" /hello "), "path passed through: {body}");
         assert!(body.contains("xff=127.0.0.1"), "X-Forwarded-For: {body}");
@@ -225,19 +203,19 @@ fn ingress_services_and_dns_reach_every_replica() {
     assert!(seen.keys().all(|k| k.starts_with("echo-")), "{seen:?}");
 
     // Paths: longest prefix wins, element-wise; Exact matches only itself.
-    let (_, body) = via_ingress(&berth, "echo.test", "/api/v1", &[]);
+    let (_, body) = berth.via_ingress("echo.test", "/api/v1", &[]);
     assert!(served_by(&body).starts_with("api-"), "{body}");
-    let (_, body) = via_ingress(&berth, "echo.test", "/apikey", &[]);
+    let (_, body) = berth.via_ingress("echo.test", "/apikey", &[]);
     assert!(
         served_by(&body).starts_with("echo-"),
         "/apikey is not under /api: {body}"
     );
-    let (_, body) = via_ingress(&berth, "echo.test", "/exact", &[]);
+    let (_, body) = berth.via_ingress("echo.test", "/exact", &[]);
     assert!(served_by(&body).starts_with("api-"), "{body}");
-    let (_, body) = via_ingress(&berth, "echo.test", "/exact/more", &[]);
+    let (_, body) = berth.via_ingress("echo.test", "/exact/more", &[]);
     assert!(served_by(&body).starts_with("echo-"), "{body}");
     // No rule for this host: the default backend's 404.
-    let (code, _) = via_ingress(&berth, "other.test", "/", &[]);
+    let (code, _) = berth.via_ingress("other.test", "/", &[]);
     assert_eq!(code, 404);
 
     // ClusterIP from the host.
@@ -390,7 +368,7 @@ fn ingress_tls_and_canary_rules() {
         (code == 200 && served_by(&body).starts_with("stable-")).then_some(())
     });
     // Plain HTTP to a TLS host is redirected, as ingress-nginx does by default.
-    let (code, _) = via_ingress(&berth, "secure.test", "/x", &["-o", "/dev/null"]);
+    let (code, _) = berth.via_ingress("secure.test", "/x", &["-o", "/dev/null"]);
     assert_eq!(code, 308);
 
     apply(
@@ -410,25 +388,24 @@ fn ingress_tls_and_canary_rules() {
         ),
     );
     berth.wait_for("header canary", LONG, || {
-        let (_, body) = via_ingress(&berth, "shop.test", "/", &["-H", "X-Canary: always"]);
+        let (_, body) = berth.via_ingress("shop.test", "/", &["-H", "X-Canary: always"]);
         served_by(&body).starts_with("canary-").then_some(())
     });
     for _ in 0..10 {
-        let (_, body) = via_ingress(&berth, "shop.test", "/", &[]);
+        let (_, body) = berth.via_ingress("shop.test", "/", &[]);
         assert!(
             served_by(&body).starts_with("stable-"),
             "no rule matched: {body}"
         );
-        let (_, body) = via_ingress(&berth, "shop.test", "/", &["-H", "X-Canary: never"]);
+        let (_, body) = berth.via_ingress("shop.test", "/", &["-H", "X-Canary: never"]);
         assert!(served_by(&body).starts_with("stable-"), "never: {body}");
-        let (_, body) = via_ingress(&berth, "shop.test", "/", &["-b", "canary=always"]);
+        let (_, body) = berth.via_ingress("shop.test", "/", &["-b", "canary=always"]);
         assert!(
             served_by(&body).starts_with("canary-"),
             "cookie always: {body}"
         );
         // The header outranks the cookie.
-        let (_, body) = via_ingress(
-            &berth,
+        let (_, body) = berth.via_ingress(
             "shop.test",
             "/",
             &["-H", "X-Canary: never", "-b", "canary=always"],
@@ -449,7 +426,7 @@ fn ingress_tls_and_canary_rules() {
         ),
     );
     berth.wait_for("header-value canary", LONG, || {
-        let (_, body) = via_ingress(&berth, "shop.test", "/", &["-H", "X-Version: v2"]);
+        let (_, body) = berth.via_ingress("shop.test", "/", &["-H", "X-Version: v2"]);
         served_by(&body).starts_with("canary-").then_some(())
     });
     // 1,000 requests over one keep-alive connection each batch: about 30% to the canary.

@@ -21,6 +21,8 @@ pub struct Berth {
     child: Option<Child>,
     _tmp: Option<tempfile::TempDir>,
     extra_args: Vec<String>,
+    /// `up`, or `demo` for [`Berth::start_demo`].
+    subcommand: &'static str,
 }
 
 impl Berth {
@@ -32,6 +34,16 @@ impl Berth {
     /// `berth up` with the local node agent, on a pod CIDR and node name of its own so that
     /// several test servers can run their pods side by side.
     pub fn start_with_node(extra: &[&str]) -> Berth {
+        Self::start_node_args("up", extra)
+    }
+
+    /// `berth demo` (the README's main job) with the node agent, as [`Berth::start_with_node`];
+    /// returns once the cluster serves (the demo's deploy goes on in the background).
+    pub fn start_demo(extra: &[&str]) -> Berth {
+        Self::start_node_args("demo", extra)
+    }
+
+    fn start_node_args(subcommand: &'static str, extra: &[&str]) -> Berth {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -57,7 +69,7 @@ impl Berth {
             https.as_str(),
         ];
         args.extend_from_slice(extra);
-        Self::start_args(&args)
+        Self::start_sub(subcommand, &args)
     }
 
     /// The value of a `--flag VALUE` this server was started with.
@@ -84,6 +96,10 @@ impl Berth {
     }
 
     fn start_args(extra: &[&str]) -> Berth {
+        Self::start_sub("up", extra)
+    }
+
+    fn start_sub(subcommand: &'static str, extra: &[&str]) -> Berth {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().to_path_buf();
         let mut b = Berth {
@@ -91,6 +107,7 @@ impl Berth {
             child: None,
             _tmp: Some(tmp),
             extra_args: extra.iter().map(|s| s.to_string()).collect(),
+            subcommand,
         };
         b.spawn();
         b
@@ -104,7 +121,7 @@ impl Berth {
             .open(self.dir.join("berth.log"))
             .expect("log file");
         let mut args = vec![
-            "up".to_string(),
+            self.subcommand.to_string(),
             "--data-dir".into(),
             self.dir.display().to_string(),
         ];
@@ -250,6 +267,41 @@ impl Berth {
         kube::Client::try_from(cfg).expect("client")
     }
 
+    /// Runs the `berth` binary (a CLI command) with this cluster's kubeconfig.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(args)
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", &self.dir)
+            .env("USER", "tester")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run berth")
+    }
+
+    /// [`Berth::cli`] that must succeed; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "berth {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// GET through the ingress router with a Host header; returns (HTTP status, body).
+    pub fn via_ingress(&self, host: &str, path: &str, extra: &[&str]) -> (u16, String) {
+        let url = format!("http://{}{path}", self.http_addr());
+        let header = format!("Host: {host}");
+        let mut args = vec!["-H", header.as_str()];
+        args.extend_from_slice(extra);
+        args.push(url.as_str());
+        curl(&args)
+    }
+
     /// Runs kubectl with this cluster's kubeconfig.
     pub fn kubectl(&self, args: &[&str]) -> Output {
         self.kubectl_stdin(args, None)
@@ -348,4 +400,16 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// `curl` with extra arguments; returns (HTTP status, body).
+pub fn curl(args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
 }
