@@ -174,57 +174,15 @@ pub fn lint_docs(docs: &[LoadedDoc]) -> Vec<Finding> {
 /// Parses a Kubernetes quantity (`250m`, `1.5`, `512Mi`, `1e3`) into base units: cores for CPU,
 /// bytes for memory.
 pub fn parse_quantity(text: &str) -> Result<f64, String> {
-    let invalid = |why: &str| {
-        Err(format!(
-            "invalid quantity {text:?}: {why}; expected a number with an optional suffix \
-             (n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent like e3)"
-        ))
-    };
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-')))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let digits = number.strip_prefix(['+', '-']).unwrap_or(number);
-    let well_formed = !digits.is_empty()
-        && digits.chars().any(|c| c.is_ascii_digit())
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.matches('.').count() <= 1;
-    if !well_formed {
-        return invalid("not a number");
-    }
-    let Ok(value) = number.parse::<f64>() else {
-        return invalid("not a number");
-    };
-    let multiplier = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024f64,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        _ => {
-            let exponent = suffix.strip_prefix(['e', 'E']).and_then(|e| {
-                let unsigned = e.strip_prefix(['+', '-']).unwrap_or(e);
-                let ok = !unsigned.is_empty() && unsigned.chars().all(|c| c.is_ascii_digit());
-                ok.then(|| e.parse::<i32>().ok()).flatten()
-            });
-            match exponent {
-                Some(exp) => 10f64.powi(exp),
-                None => return invalid(&format!("unknown suffix {suffix:?}")),
-            }
-        }
-    };
-    Ok(value * multiplier)
+    // The API server's own parser, so lint accepts exactly what Kubernetes accepts.
+    berth_apimachinery::quantity::parse(text.trim())
+        .map(|q| q.milli_value() as f64 / 1000.0)
+        .map_err(|why| {
+            format!(
+                "invalid quantity {text:?}: {why}; expected a number with an optional suffix \
+                 (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent like e3)"
+            )
+        })
 }
 
 /// Largest DNS-1123 label (a Kubernetes object name of most kinds).
