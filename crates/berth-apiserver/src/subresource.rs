@@ -295,6 +295,11 @@ async fn bind(
             return Err(ApiError::conflict("", "pods", name, &format!("pod {name} is already assigned to node {current:?}")));
         }
         let mut p = pod.clone();
+        // Unconditional, as upstream's GuaranteedUpdate: a concurrent status write (the
+        // scheduler marking the pod unschedulable) means retry, not 409.
+        if let Some(meta) = p.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("resourceVersion");
+        }
         if let Some(spec) = p.get_mut("spec").and_then(Value::as_object_mut) {
             spec.insert("nodeName".into(), json!(node));
         }

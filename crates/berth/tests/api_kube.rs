@@ -843,7 +843,8 @@ async fn pods_binding_graceful_delete_and_service_account_tokens() {
         .send()
         .await
         .expect("bind");
-    assert_eq!(resp.status(), 201);
+    let code = resp.status();
+    assert_eq!(code, 201, "{}", resp.text().await.unwrap_or_default());
     let bound = pods.get("p1").await.expect("get");
     assert_eq!(
         bound.spec.as_ref().and_then(|s| s.node_name.as_deref()),
