@@ -21,7 +21,9 @@ use crate::context::{Context, POLL, RESYNC};
 use crate::kinds::is_deployment;
 use crate::owner::Owner;
 use crate::revisions::{self, Plan, Revision};
-use crate::rollout::{DeploymentView, crash_reason, failure, newest_template_hash, seconds_since};
+use crate::rollout::{
+    DeploymentView, crash_reason, failure, for_rollback, newest_template_hash, seconds_since,
+};
 use crate::status::{condition, status_patch};
 
 pub const KIND: &str = "App";
@@ -104,7 +106,7 @@ impl<'a> Reconciler<'a> {
             },
             Plan::RollBackTo(old) => {
                 let record = RevisionRecord {
-                    objects: old.record.objects.clone(),
+                    objects: for_rollback(&old.record.objects),
                     image: old.record.image.clone(),
                     rollback_of: Some(old.number),
                     ..self.new_record(&hash)?
@@ -308,7 +310,7 @@ impl<'a> Reconciler<'a> {
         let record = RevisionRecord {
             spec: good.record.spec.clone(),
             spec_hash: good.record.spec_hash.clone(),
-            objects: good.record.objects.clone(),
+            objects: for_rollback(&good.record.objects),
             image: good.record.image.clone(),
             author: Some(FIELD_MANAGER.to_string()),
             message: Some(format!("automatic rollback: {reason}")),

@@ -19,7 +19,7 @@ mod error;
 mod kinds;
 mod owner;
 mod revisions;
-mod rollout;
+pub mod rollout;
 mod status;
 
 use std::sync::Arc;

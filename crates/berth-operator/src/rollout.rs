@@ -163,6 +163,31 @@ pub fn failure(
     crash
 }
 
+/// The recorded objects of a revision being rolled back to, with the Deployment's rollout made as
+/// fast as it can be: every replica of the old ReplicaSet is started at once (`maxSurge: 100%`,
+/// `maxUnavailable: 0`) instead of in the app's usual surge steps. A rollback is the emergency
+/// path (the seeds' complaint was slow rollbacks); the pod template is untouched, so the old
+/// ReplicaSet is still the one scaled back up, and the next deploy renders the app's own
+/// strategy again.
+pub fn for_rollback(objects: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if o.get("kind").and_then(serde_json::Value::as_str) == Some("Deployment")
+                && let Some(spec) = o.get_mut("spec").and_then(serde_json::Value::as_object_mut)
+            {
+                spec.insert(
+                    "strategy".into(),
+                    serde_json::json!({"type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": "100%", "maxUnavailable": 0}}),
+                );
+            }
+            o
+        })
+        .collect()
+}
+
 /// Seconds since an RFC 3339 time (a revision's `time`); `i64::MAX` when it does not parse (the
 /// deadline condition is then trusted as it is).
 pub fn seconds_since(time: &str) -> i64 {
@@ -224,6 +249,23 @@ mod tests {
             {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]})));
         assert!(!fine.deadline_exceeded);
         assert_eq!(failure(&fine, None, 600), None);
+    }
+
+    #[test]
+    fn rollback_starts_every_replica_at_once() {
+        let objects = vec![
+            json!({"kind": "Service", "spec": {"ports": []}}),
+            json!({"kind": "Deployment", "spec": {"replicas": 10, "strategy": {"type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}, "template": {"x": 1}}}),
+        ];
+        let out = for_rollback(&objects);
+        assert_eq!(out[0], objects[0]);
+        assert_eq!(
+            out[1]["spec"]["strategy"]["rollingUpdate"]["maxSurge"],
+            "100%"
+        );
+        assert_eq!(out[1]["spec"]["template"], objects[1]["spec"]["template"]);
+        assert_eq!(out[1]["spec"]["replicas"], 10);
     }
 
     #[test]

@@ -465,7 +465,11 @@ async fn app_lifecycle_deploy_update_invalid_prune_and_manual_rollback() {
         .await;
     let (_, rec4) = env.revision("App", "web", 4).await;
     assert_eq!(rec4.rollback_of, Some(1));
-    assert_eq!(rec4.objects, rec1.objects);
+    // The recorded objects, not a re-render; only the rollout strategy is made fast.
+    assert_eq!(
+        rec4.objects,
+        berth_operator::rollout::for_rollback(&rec1.objects)
+    );
     assert_eq!(rec4.spec_hash, rec1.spec_hash);
     assert_eq!(
         app.status.as_ref().and_then(|s| s.image.as_deref()),
@@ -535,7 +539,10 @@ async fn failed_rollouts_roll_back_automatically_or_fail() {
     let (_, rec1) = env.revision("App", "api", 1).await;
     let (_, rec3) = env.revision("App", "api", 3).await;
     assert_eq!(rec3.rollback_of, Some(1));
-    assert_eq!(rec3.objects, rec1.objects);
+    assert_eq!(
+        rec3.objects,
+        berth_operator::rollout::for_rollback(&rec1.objects)
+    );
     assert!(
         rec3.message
             .as_deref()
