@@ -109,32 +109,14 @@ pub async fn list_revisions(client: &kube::Client, app: &App) -> Result<Vec<Revi
     let list = api
         .list(&ListParams::default().labels(&owner_selector("App", &name)))
         .await?;
-    let mut out: Vec<Revision> = list
-        .items
+    Ok(berth_spec::meta::owned_revisions(list.items, &uid)
         .into_iter()
-        .filter(|cr| {
-            cr.metadata
-                .owner_references
-                .as_ref()
-                .is_some_and(|refs| refs.iter().any(|r| r.uid == uid))
+        .map(|(number, name, record)| Revision {
+            number,
+            name,
+            record,
         })
-        .filter_map(|cr| {
-            let data = cr.data.as_ref()?.0.clone();
-            match serde_json::from_value::<RevisionRecord>(data) {
-                Ok(record) => Some(Revision {
-                    number: cr.revision,
-                    name: cr.metadata.name.clone().unwrap_or_default(),
-                    record,
-                }),
-                Err(error) => {
-                    tracing::warn!(revision = cr.metadata.name, %error, "skipping unreadable revision");
-                    None
-                }
-            }
-        })
-        .collect();
-    out.sort_by_key(|r| r.number);
-    Ok(out)
+        .collect())
 }
 
 /// JSON merge patch of an App, attributed to `berth-cli`; returns the patched App. Used for

@@ -66,36 +66,10 @@ pub async fn list(client: &kube::Client, owner: &Owner) -> Result<Vec<Revision>,
     let list = api
         .list(&ListParams::default().labels(&owner.selector()))
         .await?;
-    let mut out: Vec<Revision> = list
-        .items
+    Ok(berth_spec::meta::owned_revisions(list.items, &owner.uid)
         .into_iter()
-        .filter(|cr| {
-            // The label could be copied onto a foreign object; the ownerReference can't lie.
-            cr.metadata
-                .owner_references
-                .as_ref()
-                .is_some_and(|refs| refs.iter().any(|r| r.uid == owner.uid))
-        })
-        .filter_map(|cr| {
-            let data = cr.data.as_ref()?.0.clone();
-            match serde_json::from_value::<RevisionRecord>(data) {
-                Ok(record) => Some(Revision {
-                    number: cr.revision,
-                    record,
-                }),
-                Err(error) => {
-                    tracing::warn!(
-                        revision = cr.metadata.name,
-                        %error,
-                        "skipping unreadable revision"
-                    );
-                    None
-                }
-            }
-        })
-        .collect();
-    out.sort_by_key(|r| r.number);
-    Ok(out)
+        .map(|(number, _, record)| Revision { number, record })
+        .collect())
 }
 
 /// Creates revision `number` of `owner`.

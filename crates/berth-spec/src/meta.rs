@@ -74,3 +74,35 @@ pub fn spec_hash<T: Serialize>(spec: &T) -> String {
     }
     format!("{h:016x}")
 }
+
+/// The revisions among `items` (ControllerRevisions listed by the `berth.dev/owner` label) that
+/// belong to the owner with `owner_uid`, as `(number, name, record)`, oldest first. The label
+/// could be copied onto a foreign object or left by a deleted namesake; the ownerReference
+/// cannot lie. Unreadable records are skipped with a warning.
+pub fn owned_revisions(
+    items: Vec<k8s_openapi::api::apps::v1::ControllerRevision>,
+    owner_uid: &str,
+) -> Vec<(i64, String, RevisionRecord)> {
+    let mut out: Vec<(i64, String, RevisionRecord)> = items
+        .into_iter()
+        .filter(|cr| {
+            cr.metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|refs| refs.iter().any(|r| r.uid == owner_uid))
+        })
+        .filter_map(|cr| {
+            let name = cr.metadata.name.clone().unwrap_or_default();
+            let data = cr.data?.0;
+            match serde_json::from_value::<RevisionRecord>(data) {
+                Ok(record) => Some((cr.revision, name, record)),
+                Err(error) => {
+                    tracing::warn!(revision = name, %error, "skipping unreadable revision");
+                    None
+                }
+            }
+        })
+        .collect();
+    out.sort_by_key(|(number, _, _)| *number);
+    out
+}
