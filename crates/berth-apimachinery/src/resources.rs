@@ -604,6 +604,13 @@ fn build(s: &Spec) -> ResourceInfo {
             "v1",
             &["create"],
         ));
+        subresources.push(subresource(
+            "exec",
+            "PodExecOptions",
+            "",
+            "",
+            &["create", "get"],
+        ));
         subresources.push(subresource("log", "Pod", "", "", &["get"]));
     }
     if s.group == CORE && s.resource == "serviceaccounts" {
@@ -820,7 +827,7 @@ mod tests {
     fn subresources() {
         let pods = find_builtin("", "v1", "pods").expect("pods");
         let names: Vec<&str> = pods.subresources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["binding", "eviction", "log", "status"]);
+        assert_eq!(names, ["binding", "eviction", "exec", "log", "status"]);
         let eviction = pods.subresource("eviction").expect("eviction");
         assert_eq!(
             (

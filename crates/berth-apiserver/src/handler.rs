@@ -21,22 +21,43 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Query parameters (last value wins, as Go's `url.Values.Get`).
+/// Query parameters.
 #[derive(Debug, Default, Clone)]
-pub struct Query(HashMap<String, String>);
+pub struct Query {
+    /// The last value of each key (no client sends a single-valued parameter twice).
+    last: HashMap<String, String>,
+    /// Every pair in order, for repeated parameters such as exec's `command`.
+    pairs: Vec<(String, String)>,
+}
 
 impl Query {
     pub fn parse(q: Option<&str>) -> Self {
-        let mut m = HashMap::new();
+        let mut last = HashMap::new();
+        let mut pairs = Vec::new();
         if let Some(q) = q {
             for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-                m.insert(k.into_owned(), v.into_owned());
+                last.insert(k.to_string(), v.to_string());
+                pairs.push((k.into_owned(), v.into_owned()));
             }
         }
-        Query(m)
+        Query { last, pairs }
     }
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.0.get(k).map(String::as_str).filter(|s| !s.is_empty())
+        self.last
+            .get(k)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+    pub fn remove(&mut self, k: &str) {
+        self.last.remove(k);
+        self.pairs.retain(|(key, _)| key != k);
+    }
+    /// Every value given for `k`, in order (empty values included).
+    pub fn get_all<'a>(&'a self, k: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
     }
     pub fn bool(&self, k: &str) -> Result<Option<bool>, ApiError> {
         match self.get(k) {
@@ -188,7 +209,9 @@ pub fn shape_object(v: Value, shape: Shape) -> Value {
 
 /// The single entry point for every request.
 pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // Only `pods/exec` takes the connection over (a WebSocket).
+    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let path = parts.uri.path().to_string();
     let method = parts.method.clone();
     match path.as_str() {
@@ -242,6 +265,7 @@ pub async fn handle(State(server): State<Arc<ApiServer>>, req: Request<Body>) ->
         &query,
         &bytes,
         &user,
+        upgrade,
     )
     .await;
     match result {
@@ -269,6 +293,7 @@ pub fn version_info() -> Value {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn route(
     s: &Arc<ApiServer>,
     method: &Method,
@@ -277,6 +302,7 @@ async fn route(
     q: &Query,
     bytes: &[u8],
     user: &UserInfo,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Result<Response, ApiError> {
     let not_found = || {
         ApiError::new(
@@ -353,7 +379,9 @@ async fn route(
         ApiPath::GroupVersion { group, version } => {
             discovery_get(discovery::api_resource_list(&s.registry, &group, &version))
         }
-        ApiPath::Resource(rp) => resource_request(s, method, rp, headers, q, bytes, user).await,
+        ApiPath::Resource(rp) => {
+            resource_request(s, method, rp, headers, q, bytes, user, upgrade).await
+        }
     }
 }
 
@@ -408,6 +436,7 @@ pub(crate) fn object_body(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, Ap
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn resource_request(
     s: &Arc<ApiServer>,
     method: &Method,
@@ -416,6 +445,7 @@ async fn resource_request(
     q: &Query,
     bytes: &[u8],
     user: &UserInfo,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Result<Response, ApiError> {
     let served = s
         .registry
@@ -455,6 +485,17 @@ async fn resource_request(
                 "NotFound",
                 "the server could not find the requested resource",
             ));
+        }
+        if sub == "exec" && info.group.is_empty() && info.resource == "pods" {
+            let (pod, _) = s.get_object(&served, ns, name).await?;
+            let Some(source) = s.pod_exec.get() else {
+                return Err(ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    "no node agent runs processes for pods/exec",
+                ));
+            };
+            return crate::podexec::serve(source.clone(), &pod, method, headers, q, upgrade).await;
         }
         return crate::subresource::handle(
             s, &served, method, ns, name, sub, headers, q, bytes, user, shape,
@@ -596,8 +637,8 @@ async fn resource_request(
             }
             let opts = delete_options(q, bytes)?;
             let mut lq = q.clone();
-            lq.0.remove("limit");
-            lq.0.remove("continue");
+            lq.remove("limit");
+            lq.remove("continue");
             let list = list_objects(s, &served, ns, &lq, Shape::Full).await?;
             let mut deleted = Vec::new();
             if let Some(items) = list.get("items").and_then(Value::as_array) {

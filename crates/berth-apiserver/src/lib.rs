@@ -23,6 +23,7 @@ pub mod object;
 pub mod openapi;
 pub mod patch;
 pub mod pki;
+pub mod podexec;
 pub mod podlogs;
 pub mod registry;
 pub mod request;

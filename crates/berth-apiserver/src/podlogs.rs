@@ -70,10 +70,6 @@ pub fn request_for(pod: &Value, q: &Query) -> Result<PodLogRequest, ApiError> {
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let namespace = pod
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     let tail_lines = parse_int(q, "tailLines")?;
     let limit_bytes = parse_int(q, "limitBytes")?;
     let since_seconds = parse_int(q, "sinceSeconds")?;
@@ -129,67 +125,13 @@ pub fn request_for(pod: &Value, q: &Query) -> Result<PodLogRequest, ApiError> {
         (None, None) => None,
     };
 
-    let names = |path: &str| -> Vec<String> {
-        pod.pointer(path)
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let containers = names("/spec/containers");
-    let init = names("/spec/initContainers");
-    let ephemeral = names("/spec/ephemeralContainers");
-    let container = match q.get("container").filter(|c| !c.is_empty()) {
-        Some(c) => {
-            if !containers
-                .iter()
-                .chain(&init)
-                .chain(&ephemeral)
-                .any(|n| n == c)
-            {
-                return Err(ApiError::bad_request(format!(
-                    "container {c} is not valid for pod {name}"
-                )));
-            }
-            c.to_string()
-        }
-        None if containers.len() == 1 => containers[0].clone(),
-        None => {
-            let mut msg = format!(
-                "a container name must be specified for pod {name}, choose one of: [{}]",
-                containers.join(" ")
-            );
-            if !init.is_empty() {
-                msg.push_str(&format!(
-                    " or one of the init containers: [{}]",
-                    init.join(" ")
-                ));
-            }
-            return Err(ApiError::bad_request(msg));
-        }
-    };
-    let node = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if node.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "pod {name} does not have a host assigned"
-        )));
-    }
+    let target = PodTarget::resolve(pod, q)?;
     Ok(PodLogRequest {
-        namespace: namespace.to_string(),
-        pod: name.to_string(),
-        pod_uid: pod
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        node: node.to_string(),
-        container,
+        namespace: target.namespace,
+        pod: target.pod,
+        pod_uid: target.pod_uid,
+        node: target.node,
+        container: target.container,
         follow: parse_bool(q, "follow")?,
         previous: parse_bool(q, "previous")?,
         timestamps: parse_bool(q, "timestamps")?,
@@ -197,4 +139,86 @@ pub fn request_for(pod: &Value, q: &Query) -> Result<PodLogRequest, ApiError> {
         limit_bytes,
         since,
     })
+}
+
+/// The pod, its node and the container a `log` or `exec` request is about (upstream
+/// `streamLocation`): the named container (regular, init or ephemeral), else the pod's only
+/// one; the pod must be bound to a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodTarget {
+    pub namespace: String,
+    pub pod: String,
+    pub pod_uid: String,
+    pub node: String,
+    pub container: String,
+}
+
+impl PodTarget {
+    pub fn resolve(pod: &Value, q: &Query) -> Result<PodTarget, ApiError> {
+        let text = |path: &str| {
+            pod.pointer(path)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let name = text("/metadata/name");
+        let names = |path: &str| -> Vec<String> {
+            pod.pointer(path)
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let containers = names("/spec/containers");
+        let init = names("/spec/initContainers");
+        let ephemeral = names("/spec/ephemeralContainers");
+        let container = match q.get("container").filter(|c| !c.is_empty()) {
+            Some(c) => {
+                if !containers
+                    .iter()
+                    .chain(&init)
+                    .chain(&ephemeral)
+                    .any(|n| n == c)
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "container {c} is not valid for pod {name}"
+                    )));
+                }
+                c.to_string()
+            }
+            None if containers.len() == 1 => containers[0].clone(),
+            None => {
+                let mut msg = format!(
+                    "a container name must be specified for pod {name}, choose one of: [{}]",
+                    containers.join(" ")
+                );
+                if !init.is_empty() {
+                    msg.push_str(&format!(
+                        " or one of the init containers: [{}]",
+                        init.join(" ")
+                    ));
+                }
+                return Err(ApiError::bad_request(msg));
+            }
+        };
+        let node = pod
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if node.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "pod {name} does not have a host assigned"
+            )));
+        }
+        Ok(PodTarget {
+            namespace: text("/metadata/namespace"),
+            pod: name,
+            pod_uid: text("/metadata/uid"),
+            node: node.to_string(),
+            container,
+        })
+    }
 }

@@ -62,6 +62,8 @@ pub struct ApiServer {
     internal_token: String,
     /// Where `pods/log` reads from; set once by whoever runs the node agents.
     pub(crate) pod_logs: OnceLock<Arc<dyn crate::podlogs::PodLogSource>>,
+    /// Where `pods/exec` starts processes; set once by whoever runs the node agents.
+    pub(crate) pod_exec: OnceLock<Arc<dyn crate::podexec::PodExecSource>>,
     /// Where `metrics.k8s.io` reads usage; the group is served only once this is set.
     pub(crate) resource_metrics: OnceLock<Arc<dyn crate::metrics::ResourceMetricsSource>>,
     /// Whether the ServiceAccount admission plugin runs (kube-apiserver's
@@ -105,6 +107,7 @@ impl ApiServer {
             openapi: crate::openapi::OpenApi::new(),
             internal_token,
             pod_logs: OnceLock::new(),
+            pod_exec: OnceLock::new(),
             resource_metrics: OnceLock::new(),
             service_account_admission: AtomicBool::new(true),
             debug: Default::default(),
@@ -154,6 +157,11 @@ impl ApiServer {
     /// Plugs in the node agents' logs for `pods/log` (once; later calls are ignored).
     pub fn set_pod_log_source(&self, source: Arc<dyn crate::podlogs::PodLogSource>) {
         let _ = self.pod_logs.set(source);
+    }
+
+    /// Plugs in the node agents' processes for `pods/exec` (once; later calls are ignored).
+    pub fn set_pod_exec_source(&self, source: Arc<dyn crate::podexec::PodExecSource>) {
+        let _ = self.pod_exec.set(source);
     }
 
     /// Plugs in the node agents' usage for `metrics.k8s.io` (once; later calls are ignored).

@@ -1,5 +1,5 @@
 //! Subresources: status, scale, pods/binding, pods/eviction, pods/log, namespaces/finalize,
-//! serviceaccounts/token.
+//! serviceaccounts/token (pods/exec, which takes the connection over, is `podexec`).
 
 use crate::auth::{BoundKind, BoundObject, ServiceAccountClaims, UserInfo};
 use crate::body::MediaType;

@@ -36,6 +36,7 @@ pub struct AgentContext {
     pub network: Network,
     pub spawner: Spawner,
     pub logs: LogRegistry,
+    pub(crate) exec: crate::exec::ExecRegistry,
     pub recorder: KubeletRecorder,
     usage: Mutex<HashMap<String, UsageTracker>>,
 }
@@ -89,6 +90,7 @@ impl AgentContext {
     }
 
     pub fn untrack_pod(&self, uid: &str) {
+        self.exec.remove_pod(uid);
         self.usage
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -157,6 +159,7 @@ impl NodeAgent {
                 network,
                 spawner,
                 logs: LogRegistry::default(),
+                exec: Default::default(),
                 recorder,
                 usage: Mutex::new(HashMap::new()),
             }),
@@ -168,6 +171,14 @@ impl NodeAgent {
         LogReader {
             pods_dir: self.ctx.pods_dir(),
             registry: self.ctx.logs.clone(),
+        }
+    }
+
+    /// Serves `pods/exec` for this node's running containers.
+    pub fn exec(&self) -> crate::exec::PodExec {
+        crate::exec::PodExec {
+            registry: self.ctx.exec.clone(),
+            spawner: self.ctx.spawner.clone(),
         }
     }
 

@@ -14,6 +14,8 @@
 //! - restartPolicy with kubelet's back-off, terminationGracePeriodSeconds, activeDeadlineSeconds,
 //!   lifecycle postStart/preStop (exec, httpGet, sleep), init containers and sidecars,
 //!   startup/liveness/readiness probes (httpGet, tcpSocket, exec; grpc as a TCP connect).
+//! - `pods/exec` ([`PodExec`]): processes in a running container's context, with pipes or a
+//!   terminal.
 //! - volumes: emptyDir (Memory = tmpfs), configMap, secret, downwardAPI, projected (with
 //!   service account tokens), hostPath; bind-mounted on `mountPath` in a private mount
 //!   namespace per container (missing mount points are created on the host).
@@ -26,6 +28,7 @@ mod dns;
 mod env;
 mod error;
 mod events;
+mod exec;
 mod expansion;
 mod logs;
 mod machine;
@@ -42,6 +45,7 @@ mod volumes;
 pub use agent::{NodeAgent, UsageSource};
 pub use config::NodeAgentConfig;
 pub use error::NodeError;
+pub use exec::{ExecRequest, ExecSession, PodExec};
 pub use logs::{LogReader, LogRequest, LogStream};
 pub use metrics::{ContainerMetrics, NodeMetrics, PodMetrics, ResourceMetrics};
 pub use usage::PodUsage;

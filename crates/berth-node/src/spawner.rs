@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -40,6 +40,11 @@ pub struct SpawnRequest {
     /// `runAsUser` / `runAsGroup`: switched to last, after the namespace work that needs root.
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// A pipe for stdin (`pods/exec -i`); otherwise stdin is `/dev/null`.
+    pub stdin_piped: bool,
+    /// The terminal (slave side) for stdin, stdout and stderr (`pods/exec -t`): the child
+    /// starts a session with it as its controlling terminal.
+    pub tty: Option<Arc<OwnedFd>>,
 }
 
 type Reply = oneshot::Sender<std::io::Result<Child>>;
@@ -92,14 +97,28 @@ fn spawn(req: SpawnRequest) -> std::io::Result<Child> {
     cmd.args(args)
         .env_clear()
         .envs(req.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .kill_on_drop(false)
-        .process_group(0);
-    if req.capture_output {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        .kill_on_drop(false);
+    let stdio = |fd: &Arc<OwnedFd>| fd.try_clone().map(Stdio::from);
+    if let Some(tty) = &req.tty {
+        // setsid (below) makes the child a group leader: no process_group here, it would
+        // make setsid fail.
+        cmd.stdin(stdio(tty)?)
+            .stdout(stdio(tty)?)
+            .stderr(stdio(tty)?);
     } else {
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.process_group(0);
+        cmd.stdin(if req.stdin_piped {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        if req.capture_output {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        } else {
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        }
     }
+    let controlling_tty = req.tty.is_some();
     if let Some(cwd) = &req.cwd {
         cmd.current_dir(cwd);
     }
@@ -134,6 +153,9 @@ fn spawn(req: SpawnRequest) -> std::io::Result<Child> {
     unsafe {
         cmd.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if controlling_tty && (libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) != 0) {
                 return Err(std::io::Error::last_os_error());
             }
             for fd in &cgroup_fds {

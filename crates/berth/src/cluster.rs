@@ -14,6 +14,7 @@ use berth_apiserver::debug::DebugSource;
 use berth_apiserver::metrics::{
     ContainerMetricsSample, NodeMetricsSample, PodMetricsSample, ResourceMetricsSource,
 };
+use berth_apiserver::podexec::{ExecProcess, PodExecRequest, PodExecSource};
 use berth_apiserver::podlogs::{LogStream, PodLogRequest, PodLogSource};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -87,6 +88,7 @@ pub async fn start(
     let traffic_kubernetes_ip = options.traffic.kubernetes_ip;
     let mut node_agent = None;
     let mut logs = None;
+    let mut exec = None;
     let mut usage = None;
     if options.node_agent {
         let node_name = match options.node_name {
@@ -120,6 +122,7 @@ pub async fn start(
             .await
             .context("cannot start the node agent")?;
         logs = Some(agent.logs());
+        exec = Some(agent.exec());
         usage = Some(agent.usage_source());
         // `kubectl top`: the metrics.k8s.io group is served only when a node reports usage, as
         // Kubernetes serves it only with metrics-server.
@@ -133,6 +136,10 @@ pub async fn start(
     }
     control_plane.spawn(controllers.run(shutdown.clone()));
     control_plane.spawn(berth_workloads::run(client.clone(), shutdown.clone()));
+    server.set_pod_exec_source(Arc::new(NodeExec {
+        local: exec,
+        simulated_prefix: simulated_prefix.clone(),
+    }));
     server.set_pod_log_source(Arc::new(NodeLogs {
         local: logs,
         simulated_prefix,
@@ -204,6 +211,56 @@ impl PodLogSource for NodeLogs {
                     format!("no node agent serves logs for node {:?}", request.node),
                 )),
             }
+        })
+    }
+}
+
+/// `pods/exec` for the nodes this process runs.
+struct NodeExec {
+    local: Option<berth_node::PodExec>,
+    simulated_prefix: String,
+}
+
+impl PodExecSource for NodeExec {
+    fn exec(
+        &self,
+        request: PodExecRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<ExecProcess, ApiError>> + Send + '_>> {
+        Box::pin(async move {
+            let target = request.target;
+            if target.node.starts_with(&self.simulated_prefix) {
+                return Err(ApiError::bad_request(format!(
+                    "pod {} runs on the simulated node {}: it has no processes to exec into",
+                    target.pod, target.node
+                )));
+            }
+            let Some(exec) = &self.local else {
+                return Err(ApiError::new(
+                    503,
+                    "ServiceUnavailable",
+                    format!("no node agent runs processes for node {:?}", target.node),
+                ));
+            };
+            let session = exec
+                .exec(berth_node::ExecRequest {
+                    namespace: target.namespace,
+                    pod: target.pod,
+                    pod_uid: target.pod_uid,
+                    container: target.container,
+                    command: request.command,
+                    stdin: request.stdin,
+                    stdout: request.stdout,
+                    stderr: request.stderr,
+                    tty: request.tty,
+                })
+                .await?;
+            Ok(ExecProcess {
+                stdin: session.stdin,
+                stdout: session.stdout,
+                stderr: session.stderr,
+                resize: session.resize,
+                exit: session.exit,
+            })
         })
     }
 }

@@ -15,8 +15,10 @@ fn examples() -> PathBuf {
 }
 
 /// A python web app answering `<VERSION> <hostname>` on every path, with `health_path` as its
-/// health check (a path the server 404s on makes every new pod fail readiness).
+/// health check (a path the server 404s on makes every new pod fail readiness). The offline
+/// hook leaves `offline-<pod>` in `dir`.
 fn web_spec(dir: &Path, version: &str, health_path: &str, extra: &str) -> PathBuf {
+    let hook_dir = dir.display();
     let app = dir.join("app.py");
     std::fs::write(
         &app,
@@ -55,7 +57,7 @@ env: {{VERSION: {version}}}
 configFiles:
   - path: /srv/web/app.py
     from: app.py
-lifecycle: {{offline: "echo offline", drainSeconds: 1}}
+lifecycle: {{offline: "echo offline > {hook_dir}/offline-$HOSTNAME", drainSeconds: 1}}
 rollout: {{progressDeadlineSeconds: 60}}
 {extra}"#
         ),
@@ -254,9 +256,26 @@ fn app_lifecycle_through_the_cli() {
         "{c:#}"
     );
 
-    // 7. Isolate a pod: it keeps running, leaves the Service, a replacement appears.
+    // 7. Isolate a pod: it keeps running, leaves the Service, its offline hook runs (through
+    // pods/exec), a replacement appears.
     let victim = web_pods(&berth)[0].0.clone();
-    berth.cli_ok(&["isolate", &victim]);
+    let out = berth.cli(&["isolate", &victim]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("offline hook ran"), "{said}");
+    let marker = work.path().join(format!("offline-{victim}"));
+    assert_eq!(
+        std::fs::read_to_string(&marker)
+            .map(|s| s.trim().to_string())
+            .ok(),
+        Some("offline".to_string()),
+        "the offline hook wrote {}: {said}",
+        marker.display()
+    );
     let pod = berth.get_json(&["pod", &victim]);
     assert_eq!(
         pod["metadata"]["labels"]["berth.dev/isolated"], "true",

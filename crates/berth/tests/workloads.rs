@@ -669,3 +669,133 @@ spec:
     let nodes = berth.kubectl_ok(&["top", "node", "--no-headers"]);
     assert!(nodes.starts_with("test-node-"), "{nodes}");
 }
+
+/// `kubectl exec` (WebSocket, v5.channel.k8s.io) runs in the container: its environment,
+/// working directory, host name, network namespace and cgroup; stdout and stderr apart, stdin,
+/// the exit code, a terminal; clear errors for a wrong container and a missing command. The
+/// Python client (v4.channel.k8s.io) too.
+#[test]
+fn exec_runs_in_the_container() {
+    require_kubectl!();
+    let berth = Berth::start_with_node(&[]);
+    apply(
+        &berth,
+        r#"apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  containers:
+  - name: main
+    image: busybox
+    command: [sleep, "3600"]
+    workingDir: /tmp
+    env: [{name: GREETING, value: hello}]
+"#,
+    );
+    berth.kubectl_ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/shell",
+        "--timeout=180s",
+    ]);
+    let pod = berth.get_json(&["pod", "shell"]);
+    let uid = pod["metadata"]["uid"].as_str().expect("uid").to_string();
+
+    let out = berth.kubectl(&[
+        "exec",
+        "shell",
+        "--",
+        "sh",
+        "-c",
+        "echo $GREETING $(pwd) $(hostname) $(grep -c eth0 /proc/net/dev); grep pod /proc/self/cgroup | head -1; echo oops >&2; exit 3",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("hello /tmp shell 1"), "{stdout}");
+    assert!(
+        lines.next().is_some_and(|l| l.contains(&uid)),
+        "the pod's cgroup: {stdout}"
+    );
+    assert!(stderr.contains("oops"), "{stderr}");
+    assert!(!stdout.contains("oops"), "stderr apart: {stdout}");
+    assert!(
+        stderr.contains("command terminated with exit code 3"),
+        "{stderr}"
+    );
+
+    let out = berth.kubectl_stdin(
+        &["exec", "-i", "shell", "--", "wc", "-l"],
+        Some("a\nb\nc\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
+
+    // A terminal (`script` gives kubectl one): a tty of the size asked for.
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            "stty cols 91 rows 17; kubectl exec -it shell -- sh -c 'tty; stty size'",
+            "/dev/null",
+        ])
+        .env("KUBECONFIG", berth.kubeconfig())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("/dev/pts/"), "{text}");
+    assert!(text.contains("17 91"), "{text}");
+
+    let out = berth.kubectl(&["exec", "shell", "-c", "nope", "--", "true"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("container nope is not valid for pod shell"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = berth.kubectl(&["exec", "shell", "--", "no-such-command"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-command"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let has_client = Command::new("python3")
+        .args(["-c", "import kubernetes"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_client {
+        eprintln!(
+            "!!!!!! SKIPPED (python part): the Python `kubernetes` package is not installed !!!!!!"
+        );
+        return;
+    }
+    let script = r#"
+import sys
+from kubernetes import client, config
+from kubernetes.stream import stream
+config.load_kube_config(sys.argv[1])
+out = stream(client.CoreV1Api().connect_get_namespaced_pod_exec, "shell", "default",
+             command=["sh", "-c", "echo py-$GREETING"], stderr=True, stdin=False,
+             stdout=True, tty=False)
+print(out.strip())
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(berth.kubeconfig())
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "py-hello");
+}

@@ -14,6 +14,7 @@ use super::{
     format_pod,
 };
 use crate::env;
+use crate::exec::ExecTarget;
 use crate::logs::{self, ContainerLogState, LogWriter};
 use crate::probe::{self, ProbeKind, ProbeTarget};
 use crate::spawner::{self, BindMount, SpawnRequest};
@@ -36,6 +37,8 @@ impl PodWorker {
             hostname: Some(self.pod_hostname()),
             uid: None,
             gid: None,
+            stdin_piped: false,
+            tty: None,
         }
     }
 
@@ -255,12 +258,14 @@ impl PodWorker {
             .map_err(|e| Launch::StartError(format!("cannot create log file: {e}")))?;
         let writer = Arc::new(Mutex::new(writer));
         let mut req = self.exec_base();
-        req.argv = argv;
         req.env = env;
         req.cwd = Some(cwd);
         req.mounts = mounts;
         req.capture_output = true;
         (req.uid, req.gid) = self.run_as(spec);
+        // `pods/exec` runs in this same context: environment, mounts, directory and user.
+        let exec_context = req.clone();
+        req.argv = argv;
         let mut child = self.ctx.spawner.spawn(req).await.map_err(|e| {
             Launch::StartError(format!(
                 "failed to start container \"{}\": exec: {e}",
@@ -310,6 +315,14 @@ impl PodWorker {
             let _ = exit_tx.send(Some(info));
             let _ = events.send(WorkerEvent::Exited).await;
         });
+        self.ctx.exec.set(
+            &self.uid,
+            &spec.name,
+            ExecTarget {
+                context: exec_context,
+                exited: exit_rx.clone(),
+            },
+        );
         self.ctx.logs.set(
             &self.uid,
             &spec.name,

@@ -64,7 +64,7 @@ pub struct Termination {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct ExitInfo {
+pub(crate) struct ExitInfo {
     code: Option<i32>,
     signal: Option<i32>,
 }
