@@ -31,6 +31,11 @@ pub struct PlatformArgs {
     /// Replicas of the app deployed and rolled back.
     #[arg(long, default_value_t = 10)]
     pub replicas: usize,
+    /// The app's CPU limit (its request is 20m, so 20 pods fit a 2-core node during a
+    /// rollback's 100% surge). A limit equal to the request throttles Python's start-up to
+    /// seconds under CFS: `--cpu-limit 20m` measures that case.
+    #[arg(long, default_value = "1")]
+    pub cpu_limit: String,
     /// Apps the standalone operator manages in the memory phase.
     #[arg(long, default_value_t = 500)]
     pub apps: usize,
@@ -47,7 +52,7 @@ pub async fn run(args: &PlatformArgs, report: &mut Report) -> anyhow::Result<()>
     }
     let bin = berth::locate(args.berth.as_deref())?;
     if want("deploy") {
-        deploy_and_rollback(&bin, &tmp_root, args.replicas, report).await?;
+        deploy_and_rollback(&bin, &tmp_root, args.replicas, &args.cpu_limit, report).await?;
     }
     if want("operator") {
         let apps = if args.common.quick { 50 } else { args.apps };
@@ -139,12 +144,17 @@ fn render_and_lint(tmp_root: &Path, n: usize, report: &mut Report) -> anyhow::Re
     Ok(())
 }
 
-fn web_spec(dir: &Path, replicas: usize, version: &str) -> anyhow::Result<PathBuf> {
+fn web_spec(
+    dir: &Path,
+    replicas: usize,
+    cpu_limit: &str,
+    version: &str,
+) -> anyhow::Result<PathBuf> {
     let spec = dir.join("bench-web.yaml");
     std::fs::write(
         &spec,
         format!(
-            "kind: App\nname: bench-web\nruntime: python-3.11\ncommand: [python3, -m, http.server, \"8000\"]\nports: [{{port: 8000}}]\nreplicas: {replicas}\nresources: {{cpu: 20m, memory: 48Mi}}\nhealth: {{path: /, periodSeconds: 1}}\nenv: {{VERSION: {version}}}\n"
+            "kind: App\nname: bench-web\nruntime: python-3.11\ncommand: [python3, -m, http.server, \"8000\"]\nports: [{{port: 8000}}]\nreplicas: {replicas}\nresources: {{cpu: 20m, memory: 48Mi, limits: {{cpu: \"{cpu_limit}\"}}}}\nhealth: {{path: /, periodSeconds: 1}}\nenv: {{VERSION: {version}}}\n"
         ),
     )
     .context("cannot write the spec")?;
@@ -174,14 +184,19 @@ async fn deploy_and_rollback(
     bin: &Path,
     tmp_root: &Path,
     replicas: usize,
+    cpu_limit: &str,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let (mut b, _client) = Berth::start_with(bin, tmp_root, &[]).await?;
     let dir = Daemon::tempdir(tmp_root, "deploy")?;
     let kc = b.kubeconfig.clone();
-    let v1 = web_spec(dir.path(), replicas, "v1")?.display().to_string();
+    let v1 = web_spec(dir.path(), replicas, cpu_limit, "v1")?
+        .display()
+        .to_string();
     let first = cli(bin, &kc, &["deploy", "-f", &v1, "-m", "v1"])?;
-    let v2 = web_spec(dir.path(), replicas, "v2")?.display().to_string();
+    let v2 = web_spec(dir.path(), replicas, cpu_limit, "v2")?
+        .display()
+        .to_string();
     let update = cli(bin, &kc, &["deploy", "-f", &v2, "-m", "v2"])?;
     let mut rollbacks = Vec::new();
     for _ in 0..3 {
@@ -191,7 +206,7 @@ async fn deploy_and_rollback(
     b.daemon.stop(Duration::from_secs(60));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "\n{replicas}-replica app with real processes (berth CLI wall time to Available): first deploy {} ms, update {} ms, rollbacks {} ms",
+        "\n{replicas}-replica app with real processes, CPU limit {cpu_limit} (berth CLI wall time to Available): first deploy {} ms, update {} ms, rollbacks {} ms",
         fmt_num(ms(first)),
         fmt_num(ms(update)),
         rollbacks

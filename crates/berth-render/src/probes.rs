@@ -13,7 +13,7 @@ const READINESS_PERIOD: i32 = 5;
 const LIVENESS_PERIOD: i32 = 10;
 /// Every second while the app starts: the first success makes the pod ready (readiness
 /// runs at once then), so this bounds how long a started app waits for traffic.
-const STARTUP_PERIOD: i32 = 1;
+const STARTUP_PERIOD: i32 = 1; // the failure threshold below assumes 1
 const DEFAULT_TIMEOUT: i32 = 1;
 const DEFAULT_FAILURE_THRESHOLD: i32 = 3;
 const DEFAULT_STARTUP_SECONDS: i32 = 60;
@@ -148,7 +148,8 @@ pub(crate) fn probes(
         liveness: Some(probe(LIVENESS_PERIOD, failure_threshold, None)),
         startup: Some(probe(
             STARTUP_PERIOD,
-            startup_seconds / STARTUP_PERIOD + i32::from(startup_seconds % STARTUP_PERIOD != 0),
+            // One attempt per second of the budget.
+            startup_seconds,
             None,
         )),
     })
