@@ -18,12 +18,54 @@ pub enum NetworkMode {
         gateway: Ipv4Addr,
         prefix_len: u8,
         /// Addresses of the CIDR handed out to pods.
-        allocated: Mutex<BTreeSet<Ipv4Addr>>,
-        network: u32,
-        size: u32,
+        allocated: Mutex<PodAddresses>,
     },
     /// Pods use the host's network; the text says why.
     Host(String),
+}
+
+/// Pod addresses of the CIDR (the gateway is `.1`), handed out round-robin after the last
+/// one given, as the CNI `host-local` IPAM does: a just-freed address is not reused at once,
+/// so nothing still caching its old owner's MAC (the host's neighbour table, other pods)
+/// sends a new pod's traffic to a dead interface for seconds.
+#[derive(Debug)]
+pub struct PodAddresses {
+    network: u32,
+    size: u32,
+    taken: BTreeSet<Ipv4Addr>,
+    /// Offset of the last address handed out.
+    last: u32,
+}
+
+impl PodAddresses {
+    pub fn new(network: u32, size: u32) -> PodAddresses {
+        PodAddresses {
+            network,
+            size,
+            taken: BTreeSet::new(),
+            last: 1,
+        }
+    }
+
+    /// The next free address after the last one given, wrapping around.
+    pub fn allocate(&mut self) -> Option<Ipv4Addr> {
+        // Offsets 2 ..= size-2: not the network, the gateway or the broadcast address.
+        let first = 2;
+        let count = self.size.saturating_sub(3);
+        (0..count)
+            .map(|i| first + (self.last + 1 - first + i) % count.max(1))
+            .map(|offset| (offset, Ipv4Addr::from(self.network + offset)))
+            .find(|(_, a)| !self.taken.contains(a))
+            .map(|(offset, a)| {
+                self.taken.insert(a);
+                self.last = offset;
+                a
+            })
+    }
+
+    pub fn release(&mut self, addr: Ipv4Addr) {
+        self.taken.remove(&addr);
+    }
 }
 
 /// The network of one pod.
@@ -119,9 +161,7 @@ impl Network {
             bridge: bridge.to_string(),
             gateway,
             prefix_len,
-            allocated: Mutex::new(BTreeSet::new()),
-            network,
-            size,
+            allocated: Mutex::new(PodAddresses::new(network, size)),
         })
     }
 
@@ -154,8 +194,6 @@ impl Network {
             gateway,
             prefix_len,
             allocated,
-            network,
-            size,
         } = &self.mode
         else {
             return Ok(PodNetwork {
@@ -165,15 +203,11 @@ impl Network {
                 host_veth: None,
             });
         };
-        let pod_ip = {
-            let mut taken = allocated.lock().unwrap_or_else(|p| p.into_inner());
-            let free = (2..size.saturating_sub(1))
-                .map(|i| Ipv4Addr::from(network + i))
-                .find(|a| !taken.contains(a))
-                .ok_or_else(|| "pod CIDR exhausted".to_string())?;
-            taken.insert(free);
-            free
-        };
+        let pod_ip = allocated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .allocate()
+            .ok_or_else(|| "pod CIDR exhausted".to_string())?;
         let short: String = uid.chars().filter(|c| *c != '-').take(12).collect();
         let netns = format!("{}{short}", self.netns_prefix);
         let host_veth = format!("bv{short}");
@@ -236,11 +270,19 @@ impl Network {
         {
             tracing::warn!(netns = ns, error = %e, "cannot remove pod network namespace");
         }
-        if let NetworkMode::Bridge { allocated, .. } = &self.mode {
+        if let NetworkMode::Bridge {
+            allocated, bridge, ..
+        } = &self.mode
+        {
+            // The host forgets the old interface's MAC now rather than after its neighbour
+            // entry goes stale (seconds in which a new owner of the address is unreachable).
+            if pod.host_veth.is_some() {
+                let _ = ip(&["neigh", "del", &pod.ip.to_string(), "dev", bridge]).await;
+            }
             allocated
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .remove(&pod.ip);
+                .release(pod.ip);
         }
     }
 }
@@ -271,5 +313,23 @@ mod tests {
         );
         assert_eq!(parse_cidr("10.244.0.0"), None);
         assert_eq!(parse_cidr("10.244.0.0/31"), None);
+    }
+
+    #[test]
+    fn addresses_go_round_robin_and_skip_the_taken() {
+        // A /29: .0 network, .1 gateway, .7 broadcast; pods get .2 to .6.
+        let mut a = PodAddresses::new(u32::from(Ipv4Addr::new(10, 0, 0, 0)), 8);
+        let ip = |n| Ipv4Addr::new(10, 0, 0, n);
+        assert_eq!(a.allocate(), Some(ip(2)));
+        assert_eq!(a.allocate(), Some(ip(3)));
+        a.release(ip(2));
+        // A just-freed address waits for its turn.
+        assert_eq!(a.allocate(), Some(ip(4)));
+        assert_eq!(a.allocate(), Some(ip(5)));
+        assert_eq!(a.allocate(), Some(ip(6)));
+        assert_eq!(a.allocate(), Some(ip(2)), "wraps around");
+        assert_eq!(a.allocate(), None, "all five taken");
+        a.release(ip(5));
+        assert_eq!(a.allocate(), Some(ip(5)));
     }
 }
