@@ -358,3 +358,87 @@ async fn progress_deadline_exceeded_and_history_cleanup() {
     })
     .await;
 }
+
+/// An old ReplicaSet being scaled down still reports more available pods than it wants (the
+/// stopping pods): the rolling update must keep scaling it down, never back up (it once did:
+/// `replicas - available` went negative and "scaled down" by a negative count).
+#[tokio::test]
+async fn old_replica_set_mid_scale_down_is_never_scaled_up() {
+    let c = TestCluster::start().await.unwrap();
+    let client = c.client.clone();
+    // The Deployment controller alone: ReplicaSet statuses stay what the test writes.
+    let _stop = start(|rx| berth_workloads::DeploymentController::new(client.clone()).run(rx));
+    let rss: Api<ReplicaSet> = Api::namespaced(c.client.clone(), "default");
+    let rs = |name: &str, image: &str, hash: &str, replicas: i32| -> ReplicaSet {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {"app": "roll", "pod-template-hash": hash},
+                         "annotations": {"deployment.kubernetes.io/revision": if image == "nginx:1" {"1"} else {"2"},
+                                         "deployment.kubernetes.io/desired-replicas": "4"}},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "roll", "pod-template-hash": hash}},
+                "template": {
+                    "metadata": {"labels": {"app": "roll", "pod-template-hash": hash}},
+                    "spec": {"containers": [{"name": "c", "image": image}]}
+                }
+            }
+        }))
+        .unwrap()
+    };
+    for (name, image, hash, replicas, available) in [
+        ("roll-old", "nginx:1", "old1", 1, 4),
+        ("roll-new", "nginx:2", "new2", 4, 4),
+    ] {
+        let created = rss
+            .create(&PostParams::default(), &rs(name, image, hash, replicas))
+            .await
+            .unwrap();
+        let mut with_status = created.clone();
+        with_status.status = Some(
+            serde_json::from_value(json!({
+                "replicas": available, "readyReplicas": available,
+                "availableReplicas": available, "observedGeneration": 1
+            }))
+            .unwrap(),
+        );
+        rss.replace_status(name, &PostParams::default(), &with_status)
+            .await
+            .unwrap();
+    }
+    let mut d = deployment(
+        "roll",
+        4,
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "100%", "maxUnavailable": 0}}),
+    );
+    d.spec.as_mut().unwrap().template = serde_json::from_value(json!({
+        "metadata": {"labels": {"app": "roll"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx:2"}]}
+    }))
+    .unwrap();
+    let api: Api<Deployment> = Api::namespaced(c.client.clone(), "default");
+    api.create(&PostParams::default(), &d).await.unwrap();
+
+    eventually("the old ReplicaSet scaled to 0", || async {
+        let old = rss.get("roll-old").await.ok()?;
+        (old.spec.as_ref()?.replicas? == 0).then_some(())
+    })
+    .await;
+    // Every scaling is an event: the way down must have no step up.
+    let events: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(c.client.clone(), "default");
+    let scalings = eventually("the scale-down event", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        let msgs: Vec<String> = list
+            .items
+            .into_iter()
+            .filter_map(|e| e.message)
+            .filter(|m| m.contains("replica set roll-old"))
+            .collect();
+        msgs.iter().any(|m| m.ends_with("to 0")).then_some(msgs)
+    })
+    .await;
+    assert!(
+        !scalings.iter().any(|m| m.starts_with("Scaled up")),
+        "{scalings:?}"
+    );
+}

@@ -702,7 +702,10 @@ impl Inner {
                 break;
             }
             let (r, a) = (rs_replicas(rs), rs_available(rs));
-            if r == 0 || r == a {
+            // More available than wanted happens while a scale-down is under way (the status
+            // still counts the pods being stopped): nothing unhealthy to clean up. Upstream
+            // refuses that case with an error; going on with `r - a < 0` would scale *up*.
+            if r == 0 || a >= r {
                 continue;
             }
             let down = (max_scaled_down - cleaned).min(r - a);
