@@ -7,12 +7,7 @@ use std::process::Command;
 
 #[test]
 fn python_kubernetes_client() {
-    let has_client = Command::new("python3")
-        .args(["-c", "import kubernetes"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_client {
-        // scripts/test.sh installs it; running `cargo test` alone may not have it.
+    if !common::have_python_client() {
         eprintln!(
             "!!!!!! SKIPPED: the Python `kubernetes` package is not installed (pip install kubernetes) !!!!!!"
         );

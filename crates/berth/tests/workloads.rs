@@ -767,11 +767,7 @@ spec:
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let has_client = Command::new("python3")
-        .args(["-c", "import kubernetes"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_client {
+    if !common::have_python_client() {
         eprintln!(
             "!!!!!! SKIPPED (python part): the Python `kubernetes` package is not installed !!!!!!"
         );

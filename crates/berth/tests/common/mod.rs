@@ -390,6 +390,15 @@ pub fn have_kubectl() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether the Python `kubernetes` package imports (scripts/test.sh installs it; running
+/// `cargo test` alone may not have it).
+pub fn have_python_client() -> bool {
+    Command::new("python3")
+        .args(["-c", "import kubernetes"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
 }
