@@ -650,21 +650,31 @@ spec:
         "pod/busy",
         "--timeout=180s",
     ]);
-    let millicores = berth.wait_for("kubectl top pod to report busy", LONG, || {
+    let top = || -> Option<u64> {
         let out = berth.kubectl(&["top", "pod", "busy", "--no-headers"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let cpu = text
-            .split_whitespace()
+        text.split_whitespace()
             .nth(1)?
             .strip_suffix('m')?
             .parse::<u64>()
-            .ok()?;
-        (cpu > 50).then_some(cpu)
+            .ok()
+    };
+    berth.wait_for("kubectl top pod to report busy", LONG, || {
+        top().filter(|cpu| *cpu > 50)
     });
-    // The CFS quota caps the loop at 200m (some slack for the sampling window).
+    // The CFS quota caps the loop at 200m. One sample over a short window on a loaded machine
+    // can read high (CI once saw 279m), so the median of three a few seconds apart is judged;
+    // without the quota every sample reads about 1000m.
+    let mut samples: Vec<u64> = (0..3)
+        .map(|_| {
+            std::thread::sleep(Duration::from_secs(3));
+            top().unwrap_or(0)
+        })
+        .collect();
+    samples.sort_unstable();
     assert!(
-        millicores <= 260,
-        "limits.cpu 200m enforced, saw {millicores}m"
+        samples[1] > 50 && samples[1] <= 260,
+        "limits.cpu 200m enforced, saw {samples:?} (m)"
     );
     let nodes = berth.kubectl_ok(&["top", "node", "--no-headers"]);
     assert!(nodes.starts_with("test-node-"), "{nodes}");
